@@ -1,0 +1,97 @@
+#include "core/rng.h"
+
+#include <cmath>
+
+#include "core/parallel.h"
+
+namespace kerasette {
+
+void philox4x32(uint64_t seed, uint64_t stream, uint64_t block, uint32_t out[4]) {
+  uint32_t c0 = static_cast<uint32_t>(block), c1 = static_cast<uint32_t>(block >> 32);
+  uint32_t c2 = static_cast<uint32_t>(stream), c3 = static_cast<uint32_t>(stream >> 32);
+  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
+  for (int round = 0; round < 10; ++round) {
+    const uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * c0;
+    const uint64_t p1 = static_cast<uint64_t>(0xCD9E8D57u) * c2;
+    const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0;
+    const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
+    c1 = static_cast<uint32_t>(p1);
+    c3 = static_cast<uint32_t>(p0);
+    c0 = n0;
+    c2 = n2;
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  out[0] = c0;
+  out[1] = c1;
+  out[2] = c2;
+  out[3] = c3;
+}
+
+static inline float to_unit(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
+
+float rng_uniform_at(uint64_t seed, uint64_t stream, uint64_t i) {
+  uint32_t r[4];
+  philox4x32(seed, stream, i >> 2, r);
+  return to_unit(r[i & 3]);
+}
+
+void rng_fill_uniform(float* out, int64_t n, uint64_t seed, uint64_t stream, float lo, float hi) {
+  const float span = hi - lo;
+  parallel_for((n + 3) / 4, 4096, [&](int64_t b0, int64_t b1) {
+    uint32_t r[4];
+    for (int64_t b = b0; b < b1; ++b) {
+      philox4x32(seed, stream, static_cast<uint64_t>(b), r);
+      for (int j = 0; j < 4 && b * 4 + j < n; ++j) out[b * 4 + j] = lo + span * to_unit(r[j]);
+    }
+  });
+}
+
+// Box-Muller on one Philox block: words 0,1 give one normal value, words 2,3 another.
+static inline void normal_pair(uint64_t seed, uint64_t stream, uint64_t block, double z[2]) {
+  uint32_t r[4];
+  philox4x32(seed, stream, block, r);
+  for (int k = 0; k < 2; ++k) {
+    const double u1 = (static_cast<double>(r[2 * k]) + 1.0) / 4294967297.0;  // (0, 1)
+    const double u2 = static_cast<double>(r[2 * k + 1]) / 4294967296.0;
+    z[k] = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+  }
+}
+
+void rng_fill_normal(float* out, int64_t n, uint64_t seed, uint64_t stream, float mean, float stddev) {
+  parallel_for((n + 1) / 2, 4096, [&](int64_t b0, int64_t b1) {
+    double z[2];
+    for (int64_t b = b0; b < b1; ++b) {
+      normal_pair(seed, stream, static_cast<uint64_t>(b), z);
+      for (int j = 0; j < 2 && b * 2 + j < n; ++j)
+        out[b * 2 + j] = static_cast<float>(mean + stddev * z[j]);
+    }
+  });
+}
+
+void rng_fill_truncated_normal(float* out, int64_t n, uint64_t seed, uint64_t stream, float mean,
+                               float stddev) {
+  // Element i tries blocks (i, attempt) in a fixed order, so the result is order independent.
+  parallel_for(n, 4096, [&](int64_t i0, int64_t i1) {
+    double z[2];
+    for (int64_t i = i0; i < i1; ++i) {
+      for (uint64_t attempt = 0;; ++attempt) {
+        normal_pair(seed, mix_seed(stream, attempt), static_cast<uint64_t>(i), z);
+        if (std::fabs(z[0]) <= 2.0) {
+          out[i] = static_cast<float>(mean + stddev * z[0]);
+          break;
+        }
+      }
+    }
+  });
+}
+
+uint64_t mix_seed(uint64_t a, uint64_t b) {
+  // splitmix64 finalizer over a combination of both inputs.
+  uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace kerasette

@@ -1,0 +1,107 @@
+#include "core/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace kerasette {
+
+int64_t shape_numel(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << "(";
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i) os << ", ";
+    os << s[i];
+  }
+  if (s.size() == 1) os << ",";
+  os << ")";
+  return os.str();
+}
+
+static std::shared_ptr<void> allocate_aligned(int64_t count) {
+  size_t bytes = static_cast<size_t>(count > 0 ? count : 1) * sizeof(float);
+  bytes = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
+  void* p = std::aligned_alloc(kTensorAlignment, bytes);
+  if (!p) throw std::bad_alloc();
+  return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+}
+
+Tensor::Tensor(Shape shape, Device device) : shape_(std::move(shape)), device_(device) {
+  for (int64_t d : shape_) KS_CHECK(d >= 0, "Tensor: negative dimension in shape ", shape_str(shape_));
+  numel_ = shape_numel(shape_);
+  KS_CHECK(device == Device::CPU, "Tensor: this build has no CUDA device");
+  storage_ = allocate_aligned(numel_);
+  data_ = static_cast<float*>(storage_.get());
+  capacity_ = numel_;
+}
+
+Tensor Tensor::zeros(Shape shape) {
+  Tensor t(std::move(shape));
+  t.fill(0.0f);
+  return t;
+}
+
+Tensor Tensor::full(Shape shape, float value) {
+  Tensor t(std::move(shape));
+  t.fill(value);
+  return t;
+}
+
+Tensor Tensor::view(float* data, Shape shape, std::shared_ptr<void> owner) {
+  Tensor t;
+  t.shape_ = std::move(shape);
+  t.numel_ = shape_numel(t.shape_);
+  t.capacity_ = t.numel_;
+  t.data_ = data;
+  t.storage_ = std::move(owner);
+  t.borrowed_ = true;
+  return t;
+}
+
+void Tensor::resize(const Shape& shape) {
+  int64_t n = shape_numel(shape);
+  if (n > capacity_ || !data_ || borrowed_) {
+    storage_ = allocate_aligned(n);
+    data_ = static_cast<float*>(storage_.get());
+    capacity_ = n;
+    borrowed_ = false;
+  }
+  shape_ = shape;
+  numel_ = n;
+}
+
+Tensor Tensor::reshaped(const Shape& shape) const {
+  KS_CHECK(shape_numel(shape) == numel_, "reshape: cannot view ", shape_str(shape_), " as ",
+           shape_str(shape));
+  Tensor t = *this;
+  t.shape_ = shape;
+  t.borrowed_ = true;
+  return t;
+}
+
+void Tensor::fill(float value) {
+  for (int64_t i = 0; i < numel_; ++i) data_[i] = value;
+}
+
+void Tensor::copy_from(const Tensor& other) {
+  KS_CHECK(other.numel_ == numel_, "copy: size mismatch ", shape_str(shape_), " vs ",
+           shape_str(other.shape_));
+  if (numel_) std::memcpy(data_, other.data_, sizeof(float) * numel_);
+}
+
+Tensor Tensor::clone() const {
+  Tensor t(shape_);
+  t.copy_from(*this);
+  return t;
+}
+
+}  // namespace kerasette

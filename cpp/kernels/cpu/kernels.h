@@ -1,0 +1,113 @@
+// The contract of the per-ISA CPU kernels.
+//
+// Every .cpp file in this folder is compiled once per instruction set (generic, avx2, avx512) with
+// that set's flags, into namespace kerasette::cpu::KS_ISA. Each build fills one CpuKernels table
+// (table.cpp); ops/dispatch.cpp picks the table once, from CPUID or KERASETTE_ISA.
+//
+// Rules for kernels: raw pointers and sizes in, no allocation, no threads, no shape checks (the op
+// above checks). To stay safe when the same code is built for several ISAs, files here include only
+// this header, <cmath>, <cstdint>, <cstddef>, <cstring> and <immintrin.h>, and define everything
+// inside the ISA namespace: no std templates whose out-of-line copies the linker could merge.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace kerasette {
+
+// Activation functions; the numeric values are stable (used across the bindings).
+enum class Act : int {
+  Linear = 0,
+  Relu,
+  Sigmoid,
+  Tanh,
+  Softmax,  // handled by softmax_rows, never by act_forward
+  Elu,      // alpha
+  Selu,
+  LeakyRelu,  // alpha = negative slope
+  Softplus,
+  Softsign,
+  Swish,  // x * sigmoid(x), a.k.a. silu
+  Gelu,   // exact (erf) form; alpha != 0 selects the tanh approximation
+  HardSigmoid,  // Keras 3: clip(x / 6 + 0.5, 0, 1)
+  Exponential,
+  Relu6,
+  Mish,
+  HardSwish,  // x * hard_sigmoid(x)
+  Count
+};
+
+struct CpuKernels {
+  const char* name;
+
+  // ---- GEMM building blocks (BLIS style): C[m x n] += A[m x k] * B[k x n] ----
+  int mr, nr;          // register tile of the micro-kernel
+  int64_t mc, kc, nc;  // cache blocking: A block mc x kc in L2, B panel kc x nc in L3
+  // Packs rows [0, m) x cols [0, k) of A (element (i, p) at A[i*rs + p*cs]) into ceil(m/mr)
+  // panels of mr x k, column-major within a panel, zero-padded to mr rows.
+  void (*pack_a)(int64_t m, int64_t k, const float* a, int64_t rs, int64_t cs, float* packed);
+  // Packs B (element (p, j) at B[p*rs + j*cs]) into ceil(n/nr) panels of k x nr, row-major within
+  // a panel, zero-padded to nr columns.
+  void (*pack_b)(int64_t k, int64_t n, const float* b, int64_t rs, int64_t cs, float* packed);
+  // C[m x n] (m <= mr, n <= nr, row stride ldc) = (accumulate ? C : 0) + Apanel * Bpanel over k.
+  // C is not read when accumulate is false.
+  void (*gemm_ukernel)(int64_t k, const float* a_panel, const float* b_panel, float* c, int64_t ldc,
+                       int64_t m, int64_t n, bool accumulate);
+
+  // ---- elementwise ----
+  void (*act_forward)(Act act, float alpha, const float* x, float* y, int64_t n);
+  // dx = dy * f'(x); kernels may use x (pre-activation) or y = f(x), both are given.
+  void (*act_backward)(Act act, float alpha, const float* x, const float* y, const float* dy,
+                       float* dx, int64_t n);
+  // y[r, :] = softmax(x[r, :]) (max-subtracted).
+  void (*softmax_rows)(const float* x, float* y, int64_t rows, int64_t cols);
+  // dx[r, :] = y * (dy - sum(dy * y)) over each row.
+  void (*softmax_rows_backward)(const float* y, const float* dy, float* dx, int64_t rows,
+                                int64_t cols);
+  // y[r, c] += bias[c]
+  void (*add_bias_rows)(float* y, const float* bias, int64_t rows, int64_t cols);
+  // out[c] (+)= sum over rows of x[r, c]; rows summed in order.
+  void (*sum_rows)(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate);
+  // y = a * x + y
+  void (*axpy)(int64_t n, float a, const float* x, float* y);
+  // sum of x[i] (pairwise in fixed blocks, so deterministic)
+  double (*sum)(const float* x, int64_t n);
+  // sum of x[i]^2
+  double (*sum_squares)(const float* x, int64_t n);
+
+  // ---- optimizer updates on one variable, in place (Keras 3 formulas; see nn/optimizers.cpp) ----
+  // SGD: momentum == 0 -> w -= lr * g; else m = momentum*m - lr*g; w += nesterov ? momentum*m - lr*g : m
+  void (*sgd_update)(float* w, const float* g, float* m, int64_t n, float lr, float momentum,
+                     bool nesterov);
+  // Adam/AdamW core: m += (g - m)(1-b1); v += (g^2 - v)(1-b2); [vhat = max(vhat, v)];
+  // w -= alpha * m / (sqrt(v or vhat) + eps)
+  void (*adam_update)(float* w, const float* g, float* m, float* v, float* vhat, int64_t n,
+                      float alpha, float b1, float b2, float eps);
+  // RMSprop: v = rho v + (1-rho) g^2; [mg = rho mg + (1-rho) g; denom = v - mg^2 + eps] else
+  // denom = v + eps; inc = lr g / sqrt(denom); momentum>0: mom = momentum*mom + inc; w -= mom
+  // else w -= inc
+  void (*rmsprop_update)(float* w, const float* g, float* v, float* mg, float* mom, int64_t n,
+                         float lr, float rho, float momentum, float eps);
+  // Adagrad: acc += g^2; w -= lr g / sqrt(acc + eps)
+  void (*adagrad_update)(float* w, const float* g, float* acc, int64_t n, float lr, float eps);
+  // Adadelta: ag = rho ag + (1-rho) g^2; d = -sqrt(ad + eps) g / sqrt(ag + eps);
+  // ad = rho ad + (1-rho) d^2; w += lr d
+  void (*adadelta_update)(float* w, const float* g, float* ag, float* ad, int64_t n, float lr,
+                          float rho, float eps);
+  // Nadam: m += (g-m)(1-b1); v += (g^2-v)(1-b2);
+  // mhat = c_m * m + c_g * g; vhat = v * c_v; w -= lr mhat / (sqrt(vhat) + eps)
+  void (*nadam_update)(float* w, const float* g, float* m, float* v, int64_t n, float lr, float b1,
+                       float b2, float c_m, float c_g, float c_v, float eps);
+};
+
+namespace cpu {
+#define KS_DECLARE_TABLE(isa) \
+  namespace isa {             \
+  const CpuKernels& table();  \
+  }
+KS_DECLARE_TABLE(generic)
+KS_DECLARE_TABLE(avx2)
+KS_DECLARE_TABLE(avx512)
+#undef KS_DECLARE_TABLE
+}  // namespace cpu
+
+}  // namespace kerasette

@@ -1,0 +1,22 @@
+// Assembles this ISA's kernel table from the kernel files of this folder.
+#include "kernels/cpu/kernels.h"
+
+namespace kerasette::cpu::KS_ISA {
+
+void fill_gemm(CpuKernels& t);          // gemm_kernels.cpp
+void fill_elementwise(CpuKernels& t);   // elementwise.cpp
+void fill_optimizers(CpuKernels& t);    // optimizer_updates.cpp
+
+const CpuKernels& table() {
+  static const CpuKernels kernels = [] {
+    CpuKernels t{};
+    t.name = KS_ISA_NAME;
+    fill_gemm(t);
+    fill_elementwise(t);
+    fill_optimizers(t);
+    return t;
+  }();
+  return kernels;
+}
+
+}  // namespace kerasette::cpu::KS_ISA

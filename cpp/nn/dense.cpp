@@ -1,0 +1,85 @@
+// Dense: y = act(x @ kernel + bias) over the last axis. kernel is (in, units), as Keras stores it.
+#include "nn/layer_registry.h"
+#include "ops/dispatch.h"
+#include "ops/gemm.h"
+
+namespace kerasette {
+
+class DenseLayer : public Layer {
+ public:
+  DenseLayer(const std::string& name, const Attrs& a)
+      : Layer(name),
+        units_(a.get_int("units")),
+        use_bias_(a.get_bool("use_bias", true)),
+        act_(parse_activation(a.get_str("activation", "linear"))),
+        alpha_(static_cast<float>(a.get_float("alpha", 0.0))) {}
+
+  Shape build(const std::vector<Shape>& in) override {
+    if (in.size() != 1 || in[0].empty())
+      shape_error("expects one input of rank >= 2 (batch included), got per-sample shape " +
+                  (in.empty() ? std::string("none") : shape_str(in[0])));
+    in_features_ = in[0].back();
+    if (params_.empty()) {
+      add_param("kernel", {in_features_, units_});
+      if (use_bias_) add_param("bias", {units_});
+    } else if (params_[0].value.dim(0) != in_features_) {
+      shape_error(str_cat("input has ", in_features_, " features but the layer was built for ",
+                          params_[0].value.dim(0)));
+    }
+    Shape out = in[0];
+    out.back() = units_;
+    return out;
+  }
+
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState& st,
+               const StepContext&) override {
+    const Tensor& x = *in[0];
+    const int64_t rows = x.numel() / in_features_;
+    Shape out_shape = x.shape();
+    out_shape.back() = units_;
+    GemmEpilogue ep;
+    ep.bias = use_bias_ ? params_[1].value.data() : nullptr;
+    Tensor& z = (act_ == Act::Linear) ? out : st.logits;
+    z.resize(out_shape);
+    gemm(false, false, rows, units_, in_features_, x.data(), in_features_,
+         params_[0].value.data(), units_, z.data(), units_, false, &ep);
+    if (act_ != Act::Linear) activation_forward(act_, alpha_, z, out);
+  }
+
+  void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
+                const std::vector<Tensor*>& din, NodeState& st, const StepContext& ctx) override {
+    const Tensor& x = *in[0];
+    const int64_t rows = x.numel() / in_features_;
+    const Tensor* dz = &dout;
+    if (act_ != Act::Linear && !st.loss_fused) {
+      if (st.saved.empty()) st.saved.resize(1);
+      activation_backward(act_, alpha_, st.logits, out, dout, st.saved[0]);
+      dz = &st.saved[0];
+    }
+    if (trainable) {
+      gemm(true, false, in_features_, units_, rows, x.data(), in_features_, dz->data(), units_,
+           params_[0].grad.data(), units_, ctx.accumulate_param_grads);
+      if (use_bias_)
+        cpu_kernels().sum_rows(dz->data(), params_[1].grad.data(), rows, units_,
+                               ctx.accumulate_param_grads);
+    }
+    if (din[0]) {
+      din[0]->resize(x.shape());
+      gemm(false, true, rows, in_features_, units_, dz->data(), units_, params_[0].value.data(),
+           units_, din[0]->data(), in_features_);
+    }
+  }
+
+  Act output_activation() const override { return act_; }
+
+ private:
+  int64_t units_;
+  bool use_bias_;
+  Act act_;
+  float alpha_;
+  int64_t in_features_ = 0;
+};
+
+KS_REGISTER_LAYER("dense", DenseLayer);
+
+}  // namespace kerasette

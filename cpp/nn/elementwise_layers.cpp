@@ -1,0 +1,214 @@
+// Layers without weights that act elementwise or only on shapes: Activation (and the ReLU, LeakyReLU,
+// ELU, Softmax layers, which are activations with a parameter), Dropout, Reshape/Flatten.
+#include <cmath>
+
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "nn/layer_registry.h"
+
+namespace kerasette {
+
+class ActivationLayer : public Layer {
+ public:
+  ActivationLayer(const std::string& name, const Attrs& a)
+      : Layer(name),
+        act_(parse_activation(a.get_str("activation", "linear"))),
+        alpha_(static_cast<float>(a.get_float("alpha", 0.0))) {}
+
+  Shape build(const std::vector<Shape>& in) override {
+    if (in.size() != 1) shape_error("expects exactly one input");
+    return in[0];
+  }
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState&,
+               const StepContext&) override {
+    activation_forward(act_, alpha_, *in[0], out);
+  }
+  void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
+                const std::vector<Tensor*>& din, NodeState& st, const StepContext&) override {
+    if (!din[0]) return;
+    if (st.loss_fused) {
+      din[0]->resize(dout.shape());
+      din[0]->copy_from(dout);
+    } else {
+      activation_backward(act_, alpha_, *in[0], out, dout, *din[0]);
+    }
+  }
+  Act output_activation() const override { return act_; }
+  const Tensor* output_logits(const std::vector<const Tensor*>& in,
+                              const NodeState&) const override {
+    return in[0];
+  }
+
+ private:
+  Act act_;
+  float alpha_;
+};
+KS_REGISTER_LAYER("activation", ActivationLayer);
+
+// Keras's ReLU layer: y = x >= max_value ? max_value : x >= threshold ? x
+//                         : negative_slope * (x - threshold).
+class ReluLayer : public Layer {
+ public:
+  ReluLayer(const std::string& name, const Attrs& a)
+      : Layer(name),
+        max_value_(static_cast<float>(a.get_float("max_value", INFINITY))),
+        slope_(static_cast<float>(a.get_float("negative_slope", 0.0))),
+        threshold_(static_cast<float>(a.get_float("threshold", 0.0))) {}
+
+  Shape build(const std::vector<Shape>& in) override {
+    if (in.size() != 1) shape_error("expects exactly one input");
+    return in[0];
+  }
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState&,
+               const StepContext&) override {
+    const Tensor& x = *in[0];
+    out.resize(x.shape());
+    const float* xp = x.data();
+    float* yp = out.data();
+    parallel_for(x.numel(), 1 << 15, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const float v = xp[i];
+        yp[i] = v >= max_value_ ? max_value_ : v >= threshold_ ? v : slope_ * (v - threshold_);
+      }
+    });
+  }
+  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+                const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
+    if (!din[0]) return;
+    const Tensor& x = *in[0];
+    din[0]->resize(x.shape());
+    const float* xp = x.data();
+    const float* dy = dout.data();
+    float* dx = din[0]->data();
+    parallel_for(x.numel(), 1 << 15, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        const float v = xp[i];
+        dx[i] = v >= max_value_ ? 0.0f : v >= threshold_ ? dy[i] : slope_ * dy[i];
+      }
+    });
+  }
+
+ private:
+  float max_value_, slope_, threshold_;
+};
+KS_REGISTER_LAYER("relu", ReluLayer);
+
+// Inverted dropout: kept units are scaled by 1 / (1 - rate) in training; identity at inference.
+// The mask of element i at step t is a pure function of (seed, t, i): reproducible on any thread
+// count.
+class DropoutLayer : public Layer {
+ public:
+  DropoutLayer(const std::string& name, const Attrs& a)
+      : Layer(name),
+        rate_(static_cast<float>(a.get_float("rate", 0.5))),
+        seed_(static_cast<uint64_t>(a.get_int("seed", 0))) {}
+
+  Shape build(const std::vector<Shape>& in) override {
+    if (in.size() != 1) shape_error("expects exactly one input");
+    return in[0];
+  }
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState& st,
+               const StepContext& ctx) override {
+    const Tensor& x = *in[0];
+    out.resize(x.shape());
+    if (!ctx.training || rate_ <= 0.0f) {
+      out.copy_from(x);
+      return;
+    }
+    if (st.saved.empty()) st.saved.resize(1);
+    Tensor& mask = st.saved[0];
+    mask.resize(x.shape());
+    const float scale = rate_ >= 1.0f ? 0.0f : 1.0f / (1.0f - rate_);
+    const uint64_t stream = mix_seed(seed_, ctx.step);
+    const float* xp = x.data();
+    float* yp = out.data();
+    float* mp = mask.data();
+    const int64_t n = x.numel();
+    // Chunks are multiples of 4 elements so each Philox block is drawn whole.
+    parallel_for((n + 3) / 4, 4096, [&](int64_t b0, int64_t b1) {
+      uint32_t r[4];
+      for (int64_t b = b0; b < b1; ++b) {
+        philox4x32(seed_, stream, static_cast<uint64_t>(b), r);
+        for (int j = 0; j < 4; ++j) {
+          const int64_t i = b * 4 + j;
+          if (i >= n) break;
+          const float u = static_cast<float>(r[j] >> 8) * (1.0f / 16777216.0f);
+          mp[i] = u >= rate_ ? scale : 0.0f;
+          yp[i] = xp[i] * mp[i];
+        }
+      }
+    });
+  }
+  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+                const std::vector<Tensor*>& din, NodeState& st, const StepContext& ctx) override {
+    if (!din[0]) return;
+    din[0]->resize(in[0]->shape());
+    if (!ctx.training || rate_ <= 0.0f) {
+      din[0]->copy_from(dout);
+      return;
+    }
+    const float* mp = st.saved[0].data();
+    const float* dy = dout.data();
+    float* dx = din[0]->data();
+    const int64_t n = dout.numel();
+    parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) dx[i] = dy[i] * mp[i];
+    });
+  }
+
+ private:
+  float rate_;
+  uint64_t seed_;
+};
+KS_REGISTER_LAYER("dropout", DropoutLayer);
+
+// Reshape to a per-sample target shape (one -1 allowed); Flatten is Reshape to (-1,).
+class ReshapeLayer : public Layer {
+ public:
+  ReshapeLayer(const std::string& name, const Attrs& a)
+      : Layer(name), target_(a.get_ints("target_shape")) {}
+
+  Shape build(const std::vector<Shape>& in) override {
+    if (in.size() != 1) shape_error("expects exactly one input");
+    const int64_t total = shape_numel(in[0]);
+    Shape out = target_;
+    int64_t known = 1, unknown = -1;
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (out[i] == -1) {
+        if (unknown >= 0) shape_error("target shape " + shape_str(target_) + " has more than one -1");
+        unknown = static_cast<int64_t>(i);
+      } else {
+        known *= out[i];
+      }
+    }
+    if (unknown >= 0) {
+      if (known == 0 || total % known != 0)
+        shape_error("cannot reshape an input of shape " + shape_str(in[0]) + " to " +
+                    shape_str(target_));
+      out[unknown] = total / known;
+    } else if (known != total) {
+      shape_error(str_cat("total size of the new array must be unchanged: input shape ",
+                          shape_str(in[0]), " (", total, " values), target shape ",
+                          shape_str(target_), " (", known, " values)"));
+    }
+    out_ = out;
+    return out;
+  }
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState&,
+               const StepContext&) override {
+    Shape s{in[0]->dim(0)};
+    s.insert(s.end(), out_.begin(), out_.end());
+    // A view: no copy. `out` shares the input's storage.
+    out = in[0]->reshaped(s);
+  }
+  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+                const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
+    if (din[0]) *din[0] = dout.reshaped(in[0]->shape());
+  }
+
+ private:
+  Shape target_, out_;
+};
+KS_REGISTER_LAYER("reshape", ReshapeLayer);
+
+}  // namespace kerasette

@@ -1,0 +1,102 @@
+// The graph executor: a DAG of layer calls in topological order (the order nodes were added), with
+// one output buffer and one gradient buffer per node, reused across steps. A whole training step
+// (forward, losses, metrics, backward, regularization, optimizer update) is one call; so is a run
+// of several steps over a data set, which is how `fit` calls it.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nn/layer.h"
+#include "nn/losses.h"
+#include "nn/optimizers.h"
+
+namespace kerasette {
+
+struct OutputLoss {
+  std::unique_ptr<Loss> loss;  // null: this output takes no loss
+  float weight = 1.0f;
+  std::vector<std::unique_ptr<Metric>> metrics;
+};
+
+// Full arrays for a run of steps; rows are picked by `index` (a permutation) or taken in order.
+struct DataSet {
+  std::vector<Tensor> inputs;   // (N, ...) each
+  std::vector<Tensor> targets;  // (N, ...) each, one per output (undefined for outputs w/o loss)
+  Tensor sample_weight;         // (N,) or undefined
+  const int64_t* index = nullptr;
+  int64_t size() const { return inputs.empty() ? 0 : inputs[0].dim(0); }
+};
+
+class Graph {
+ public:
+  int add_input(const Shape& sample_shape);
+  int add_node(std::shared_ptr<Layer> layer, const std::vector<int>& inputs);
+  const Shape& node_shape(int id) const { return nodes_.at(id).shape; }
+  void set_outputs(const std::vector<int>& ids);
+  size_t num_outputs() const { return outputs_.size(); }
+
+  void compile(std::vector<OutputLoss> losses, std::unique_ptr<Optimizer> optimizer);
+  bool compiled() const { return compiled_; }
+  // Checks a target's per-sample shape against output `o` (ValueError naming both shapes).
+  void check_target(size_t o, const Shape& target_sample_shape) const;
+  Optimizer* optimizer() { return optimizer_.get(); }
+  // Trainable parameters in model order (each shared layer once): what the optimizer updates.
+  std::vector<Param*> trainable_params();
+
+  // Runs batches [first, first + count) of size batch_size over the data set.
+  void train_batches(const DataSet& data, int64_t batch_size, int64_t first, int64_t count);
+  void test_batches(const DataSet& data, int64_t batch_size, int64_t first, int64_t count);
+  // Forward in inference mode over all rows; outputs (preallocated, (N, ...)) are filled.
+  void predict(const DataSet& data, int64_t batch_size, std::vector<Tensor>& outputs,
+               bool training = false);
+
+  // Running means since the last reset: loss, then each output's loss when there are several
+  // outputs, then each output's metrics in order.
+  std::vector<double> results() const;
+  void reset_metrics();
+  size_t num_results() const { return sums_.size(); }
+
+ private:
+  struct Node {
+    std::shared_ptr<Layer> layer;  // null for an input node
+    std::vector<int> inputs;
+    Shape shape;  // per-sample output shape
+    Tensor out, grad;
+    NodeState state;
+    bool needs_grad = false;  // some trainable parameter lies at or upstream of this node
+    bool has_consumers = false;
+  };
+
+  void load_batch(const DataSet& data, int64_t begin, int64_t end, bool with_targets);
+  void forward(const StepContext& ctx);
+  double compute_losses(bool with_grad);  // returns the total loss of the batch (mean)
+  void backward(const StepContext& ctx);
+  double regularization(bool add_grads);
+  void accumulate(double total_loss);
+  void prepare();
+
+  std::vector<Node> nodes_;
+  std::vector<int> input_nodes_, outputs_;
+  std::vector<Layer*> layers_;  // unique, in order of first use
+  std::vector<OutputLoss> losses_;
+  std::unique_ptr<Optimizer> optimizer_;
+  bool compiled_ = false, prepared_ = false;
+
+  // Per-batch scratch, reused.
+  std::vector<Tensor> targets_;
+  Tensor sample_weight_, coef_, per_sample_, scratch_;
+  std::vector<Tensor> scratch_bufs_;  // gradients for a node's inputs that already have one
+  void scratch_bufs_resize(size_t n) {
+    if (scratch_bufs_.size() < n) scratch_bufs_.resize(n);
+  }
+  std::vector<double> output_losses_;
+  std::vector<bool> grad_written_;
+  std::vector<char> layer_grad_written_;
+  int64_t batch_ = 0;
+  bool has_sample_weight_ = false;
+
+  std::vector<double> sums_, counts_;
+};
+
+}  // namespace kerasette

@@ -1,0 +1,81 @@
+#include "nn/layer.h"
+
+#include <map>
+
+#include "nn/layer_registry.h"
+#include "ops/dispatch.h"
+
+namespace kerasette {
+
+static std::map<std::string, LayerFactory>& registry() {
+  static std::map<std::string, LayerFactory> r;
+  return r;
+}
+
+bool register_layer(const std::string& kind, LayerFactory factory) {
+  registry()[kind] = std::move(factory);
+  return true;
+}
+
+std::unique_ptr<Layer> make_layer(const std::string& kind, const std::string& name,
+                                  const Attrs& attrs) {
+  auto it = registry().find(kind);
+  KS_CHECK(it != registry().end(), "Unknown engine layer kind '", kind, "' (layer '", name, "')");
+  return it->second(name, attrs);
+}
+
+Param& Layer::add_param(const std::string& name, const Shape& shape, bool trainable_param) {
+  Param p;
+  p.name = name;
+  p.value = Tensor::zeros(shape);
+  p.trainable = trainable_param;
+  if (trainable_param) p.grad = Tensor::zeros(shape);
+  params_.push_back(std::move(p));
+  return params_.back();
+}
+
+void Layer::shape_error(const std::string& what) const {
+  fail("Layer '", name_, "': ", what);
+}
+
+Act parse_activation(const std::string& name) {
+  static const std::map<std::string, Act> names = {
+      {"linear", Act::Linear},     {"relu", Act::Relu},
+      {"sigmoid", Act::Sigmoid},   {"tanh", Act::Tanh},
+      {"softmax", Act::Softmax},   {"elu", Act::Elu},
+      {"selu", Act::Selu},         {"leaky_relu", Act::LeakyRelu},
+      {"softplus", Act::Softplus}, {"softsign", Act::Softsign},
+      {"swish", Act::Swish},       {"silu", Act::Swish},
+      {"gelu", Act::Gelu},         {"hard_sigmoid", Act::HardSigmoid},
+      {"exponential", Act::Exponential}, {"relu6", Act::Relu6},
+      {"mish", Act::Mish},         {"hard_swish", Act::HardSwish},
+      {"hard_silu", Act::HardSwish}};
+  auto it = names.find(name);
+  KS_CHECK(it != names.end(), "Unknown activation '", name, "'");
+  return it->second;
+}
+
+void activation_forward(Act act, float alpha, const Tensor& x, Tensor& y) {
+  y.resize(x.shape());
+  const CpuKernels& k = cpu_kernels();
+  if (act == Act::Softmax) {
+    const int64_t cols = x.ndim() ? x.dim(-1) : 1;
+    k.softmax_rows(x.data(), y.data(), cols ? x.numel() / cols : 0, cols);
+  } else {
+    k.act_forward(act, alpha, x.data(), y.data(), x.numel());
+  }
+}
+
+void activation_backward(Act act, float alpha, const Tensor& x, const Tensor& y, const Tensor& dy,
+                         Tensor& dx) {
+  dx.resize(x.shape());
+  const CpuKernels& k = cpu_kernels();
+  if (act == Act::Softmax) {
+    const int64_t cols = x.ndim() ? x.dim(-1) : 1;
+    k.softmax_rows_backward(y.data(), dy.data(), dx.data(), cols ? x.numel() / cols : 0, cols);
+  } else {
+    k.act_backward(act, alpha, x.data(), y.data(), dy.data(), dx.data(), x.numel());
+  }
+}
+
+}  // namespace kerasette

@@ -1,0 +1,266 @@
+#include "nn/losses.h"
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/parallel.h"
+
+namespace kerasette {
+
+namespace {
+
+constexpr float kEpsilon = 1e-7f;  // Keras's backend.epsilon(), used to clip probabilities
+
+inline float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+
+// Runs fn(i, pred_row, target_row, row_size) for each sample, in parallel over samples.
+template <typename Fn>
+void for_samples(const Tensor& pred, const Tensor& target, Fn&& fn) {
+  const int64_t n = pred.dim(0);
+  const int64_t d = n ? pred.numel() / n : 0;
+  const int64_t td = n ? target.numel() / n : 0;
+  parallel_for(n, chunk_for(n, std::max<int64_t>(1, 16384 / std::max<int64_t>(d, 1))),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t i = b; i < e; ++i)
+                   fn(i, pred.data() + i * d, target.data() + i * td, d);
+               });
+}
+
+class ElementwiseLoss : public Loss {
+ public:
+  void compute(const Tensor& pred, const Tensor*, const Tensor& target, const float* coef,
+               float* per_sample, Tensor* grad) const override {
+    if (grad) grad->resize(pred.shape());
+    for_samples(pred, target, [&](int64_t i, const float* p, const float* t, int64_t d) {
+      double acc = 0.0;
+      float* g = grad ? grad->data() + i * d : nullptr;
+      const float scale = grad ? coef[i] / static_cast<float>(d) : 0.0f;
+      for (int64_t j = 0; j < d; ++j) {
+        float dl;
+        acc += value(p[j], t[j], &dl);
+        if (g) g[j] = scale * dl;
+      }
+      per_sample[i] = static_cast<float>(acc / static_cast<double>(d));
+    });
+  }
+  // Loss of one element and its derivative with respect to the prediction.
+  virtual float value(float p, float t, float* dl) const = 0;
+};
+
+class MeanSquaredError : public ElementwiseLoss {
+  float value(float p, float t, float* dl) const override {
+    const float e = p - t;
+    *dl = 2.0f * e;
+    return e * e;
+  }
+};
+
+class MeanAbsoluteError : public ElementwiseLoss {
+  float value(float p, float t, float* dl) const override {
+    const float e = p - t;
+    *dl = e > 0 ? 1.0f : (e < 0 ? -1.0f : 0.0f);
+    return std::fabs(e);
+  }
+};
+
+class Huber : public ElementwiseLoss {
+ public:
+  explicit Huber(float delta) : delta_(delta) {}
+  float value(float p, float t, float* dl) const override {
+    const float e = p - t, a = std::fabs(e);
+    if (a <= delta_) {
+      *dl = e;
+      return 0.5f * e * e;
+    }
+    *dl = e > 0 ? delta_ : -delta_;
+    return delta_ * a - 0.5f * delta_ * delta_;
+  }
+
+ private:
+  float delta_;
+};
+
+// Binary cross-entropy. Probabilities are clipped to [eps, 1 - eps] as Keras does; when the output
+// is a sigmoid the loss is computed from the logits instead (what Keras's TensorFlow backend does
+// for sigmoid outputs), which is exact and stable.
+class BinaryCrossentropy : public Loss {
+ public:
+  BinaryCrossentropy(bool from_logits, float smoothing)
+      : from_logits_(from_logits), smoothing_(smoothing) {}
+  bool fuses_with(Act act) const override { return !from_logits_ && act == Act::Sigmoid; }
+  void compute(const Tensor& pred, const Tensor* logits, const Tensor& target, const float* coef,
+               float* per_sample, Tensor* grad) const override {
+    const bool use_logits = from_logits_ || fused;
+    const Tensor& src = (fused && logits) ? *logits : pred;
+    if (grad) grad->resize(pred.shape());
+    for_samples(src, target, [&](int64_t i, const float* p, const float* t, int64_t d) {
+      double acc = 0.0;
+      float* g = grad ? grad->data() + i * d : nullptr;
+      const float scale = grad ? coef[i] / static_cast<float>(d) : 0.0f;
+      for (int64_t j = 0; j < d; ++j) {
+        const float y = t[j] * (1.0f - smoothing_) + 0.5f * smoothing_;
+        if (use_logits) {
+          const float z = p[j];
+          acc += std::fmax(z, 0.0f) - z * y + std::log1p(std::exp(-std::fabs(z)));
+          if (g) {
+            const float s = z >= 0 ? 1.0f / (1.0f + std::exp(-z)) : std::exp(z) / (1.0f + std::exp(z));
+            g[j] = scale * (s - y);
+          }
+        } else {
+          const float q = clampf(p[j], kEpsilon, 1.0f - kEpsilon);
+          acc += -(y * std::log(q) + (1.0f - y) * std::log(1.0f - q));
+          if (g) {
+            const bool clipped = p[j] < kEpsilon || p[j] > 1.0f - kEpsilon;
+            g[j] = clipped ? 0.0f : scale * (-y / q + (1.0f - y) / (1.0f - q));
+          }
+        }
+      }
+      per_sample[i] = static_cast<float>(acc / static_cast<double>(d));
+    });
+  }
+
+ private:
+  bool from_logits_;
+  float smoothing_;
+};
+
+// Categorical cross-entropy over the last axis, with one-hot (dense) or integer (sparse) targets.
+// Probabilities: normalized to sum 1, clipped to [eps, 1 - eps], -sum(y log q) (Keras's rule).
+// Logits (from_logits, or fused with a softmax output): -sum(y * log_softmax(z)), gradient
+// softmax(z) * sum(y) - y.
+class CategoricalCrossentropy : public Loss {
+ public:
+  CategoricalCrossentropy(bool sparse, bool from_logits, float smoothing)
+      : sparse_(sparse), from_logits_(from_logits), smoothing_(smoothing) {}
+  bool fuses_with(Act act) const override { return !from_logits_ && act == Act::Softmax; }
+
+  void check_target(const Shape& p, const Shape& t) const override {
+    if (sparse_) {
+      Shape expect(p.begin(), p.end() - 1);
+      Shape t_squeezed = t;
+      if (!t_squeezed.empty() && t_squeezed.back() == 1 && t_squeezed.size() == p.size())
+        t_squeezed.pop_back();
+      KS_CHECK(t_squeezed == expect, "sparse_categorical_crossentropy expects integer labels of "
+               "shape ", shape_str(prepend_batch(expect)), " for an output of shape ",
+               shape_str(prepend_batch(p)), ". Received: labels of shape ",
+               shape_str(prepend_batch(t)));
+    } else {
+      KS_CHECK(t == p, "categorical_crossentropy expects targets of the output's shape ",
+               shape_str(prepend_batch(p)), " (one-hot encoded). Received: targets of shape ",
+               shape_str(prepend_batch(t)),
+               t.size() + 1 == p.size() || (t.size() == p.size() && !t.empty() && t.back() == 1)
+                   ? ". For integer labels use `sparse_categorical_crossentropy`, or one-hot "
+                     "encode them with `to_categorical`."
+                   : ".");
+    }
+  }
+
+  void compute(const Tensor& pred, const Tensor* logits, const Tensor& target, const float* coef,
+               float* per_sample, Tensor* grad) const override {
+    const bool use_logits = from_logits_ || fused;
+    const Tensor& src = (fused && logits) ? *logits : pred;
+    const int64_t c = pred.dim(-1);
+    const int64_t rows = c ? pred.numel() / c : 0;
+    const int64_t n = pred.dim(0);
+    const int64_t rows_per_sample = n ? rows / n : 0;
+    if (grad) grad->resize(pred.shape());
+    // Validate sparse labels first, so a bad label raises instead of reading out of bounds.
+    if (sparse_) {
+      const float* t = target.data();
+      for (int64_t r = 0; r < rows; ++r) {
+        const float v = t[r];
+        KS_CHECK(v >= 0 && v < static_cast<float>(c) && v == std::floor(v),
+                 "Received a label value of ", v, " which is outside the valid range of [0, ", c,
+                 ") for sparse_categorical_crossentropy (labels must be integers)");
+      }
+    }
+    parallel_for(n, chunk_for(n, std::max<int64_t>(1, 8192 / std::max<int64_t>(c, 1))),
+                 [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) {
+        double acc = 0.0;
+        for (int64_t rr = 0; rr < rows_per_sample; ++rr) {
+          const int64_t r = i * rows_per_sample + rr;
+          acc += row(src.data() + r * c, target.data() + (sparse_ ? r : r * c), c,
+                     use_logits, grad ? grad->data() + r * c : nullptr,
+                     coef[i] / static_cast<float>(rows_per_sample));
+        }
+        per_sample[i] = static_cast<float>(acc / static_cast<double>(rows_per_sample));
+      }
+    });
+  }
+
+ private:
+  static Shape prepend_batch(const Shape& s) {
+    Shape out{-1};
+    out.insert(out.end(), s.begin(), s.end());
+    return out;
+  }
+  float target_at(const float* t, int64_t j, int64_t c) const {
+    const float y = sparse_ ? (static_cast<int64_t>(t[0]) == j ? 1.0f : 0.0f) : t[j];
+    return y * (1.0f - smoothing_) + smoothing_ / static_cast<float>(c);
+  }
+  double row(const float* p, const float* t, int64_t c, bool use_logits, float* g,
+             float scale) const {
+    double loss = 0.0;
+    if (use_logits) {
+      float mx = p[0];
+      for (int64_t j = 1; j < c; ++j) mx = std::fmax(mx, p[j]);
+      double se = 0.0;
+      for (int64_t j = 0; j < c; ++j) se += std::exp(static_cast<double>(p[j] - mx));
+      const double lse = std::log(se) + mx;
+      double ysum = 0.0;
+      for (int64_t j = 0; j < c; ++j) {
+        const float y = target_at(t, j, c);
+        ysum += y;
+        if (y != 0.0f) loss -= y * (p[j] - lse);
+      }
+      if (g)
+        for (int64_t j = 0; j < c; ++j)
+          g[j] = scale * static_cast<float>(std::exp(p[j] - lse) * ysum - target_at(t, j, c));
+      return loss;
+    }
+    double s = 0.0;
+    for (int64_t j = 0; j < c; ++j) s += p[j];
+    const float inv_s = static_cast<float>(1.0 / s);
+    double weighted = 0.0;  // sum_k y_k c'_k / c_k * q_k, the normalization term of the gradient
+    for (int64_t j = 0; j < c; ++j) {
+      const float q = p[j] * inv_s, qc = clampf(q, kEpsilon, 1.0f - kEpsilon);
+      const float y = target_at(t, j, c);
+      loss -= y * std::log(qc);
+      if (q == qc) weighted += y;  // y_k / q_k * q_k
+    }
+    if (g)
+      for (int64_t j = 0; j < c; ++j) {
+        const float q = p[j] * inv_s, qc = clampf(q, kEpsilon, 1.0f - kEpsilon);
+        const float y = target_at(t, j, c);
+        const float direct = (q == qc) ? -y / q : 0.0f;
+        g[j] = scale * inv_s * (direct + static_cast<float>(weighted));
+      }
+    return loss;
+  }
+  bool sparse_, from_logits_;
+  float smoothing_;
+};
+
+}  // namespace
+
+void Loss::check_target(const Shape& p, const Shape& t) const {
+  KS_CHECK(shape_numel(p) == shape_numel(t), "Target and output shapes do not match: targets of "
+           "per-sample shape ", shape_str(t), ", output of per-sample shape ", shape_str(p));
+}
+
+std::unique_ptr<Loss> make_loss(const std::string& kind, const Attrs& a) {
+  const bool logits = a.get_bool("from_logits", false);
+  const float smoothing = static_cast<float>(a.get_float("label_smoothing", 0.0));
+  if (kind == "mean_squared_error") return std::make_unique<MeanSquaredError>();
+  if (kind == "mean_absolute_error") return std::make_unique<MeanAbsoluteError>();
+  if (kind == "huber") return std::make_unique<Huber>(static_cast<float>(a.get_float("delta", 1.0)));
+  if (kind == "binary_crossentropy") return std::make_unique<BinaryCrossentropy>(logits, smoothing);
+  if (kind == "categorical_crossentropy")
+    return std::make_unique<CategoricalCrossentropy>(false, logits, smoothing);
+  if (kind == "sparse_categorical_crossentropy")
+    return std::make_unique<CategoricalCrossentropy>(true, logits, 0.0f);
+  fail("Unknown engine loss '", kind, "'");
+}
+
+}  // namespace kerasette

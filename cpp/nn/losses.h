@@ -1,0 +1,40 @@
+// Losses and metrics computed per sample. The graph reduces them Keras's way: the loss is the
+// weighted sum over the batch divided by the batch size ("sum_over_batch_size"), metrics are
+// weighted means accumulated over the epoch.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "core/tensor.h"
+#include "nn/attrs.h"
+#include "kernels/cpu/kernels.h"
+
+namespace kerasette {
+
+class Loss {
+ public:
+  virtual ~Loss() = default;
+  // pred: the output (N, ...); logits: the output before its activation, used when fused;
+  // target: same leading size. Writes the per-sample loss into per_sample[N] and, when grad is
+  // non-null, grad = coef[i] * d(loss_i)/d(pred) (or d/d(logits) when fused) resized to pred's shape.
+  virtual void compute(const Tensor& pred, const Tensor* logits, const Tensor& target,
+                       const float* coef, float* per_sample, Tensor* grad) const = 0;
+  // Whether the loss can take the logits of an output that ends in `act` (stable fused form).
+  virtual bool fuses_with(Act) const { return false; }
+  // Checks the target's per-sample shape against the output's; throws ValueError.
+  virtual void check_target(const Shape& pred_sample, const Shape& target_sample) const;
+  bool fused = false;  // set by the graph when the output's activation fuses with this loss
+};
+
+std::unique_ptr<Loss> make_loss(const std::string& kind, const Attrs& attrs);
+
+class Metric {
+ public:
+  virtual ~Metric() = default;
+  // Per-sample values (weighted by the sample weights by the graph).
+  virtual void compute(const Tensor& pred, const Tensor& target, float* per_sample) const = 0;
+};
+
+std::unique_ptr<Metric> make_metric(const std::string& kind, const Attrs& attrs);
+
+}  // namespace kerasette

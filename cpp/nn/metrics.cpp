@@ -1,0 +1,108 @@
+// Per-sample metric values; the graph turns them into weighted means over an epoch.
+#include <cmath>
+
+#include "core/parallel.h"
+#include "nn/losses.h"
+
+namespace kerasette {
+
+namespace {
+
+template <typename Fn>
+void per_sample(const Tensor& pred, const Tensor& target, float* out, Fn&& fn) {
+  const int64_t n = pred.dim(0);
+  const int64_t d = n ? pred.numel() / n : 0, td = n ? target.numel() / n : 0;
+  for (int64_t i = 0; i < n; ++i) out[i] = fn(pred.data() + i * d, target.data() + i * td, d, td);
+}
+
+int64_t argmax(const float* x, int64_t n) {
+  int64_t best = 0;
+  for (int64_t j = 1; j < n; ++j)
+    if (x[j] > x[best]) best = j;
+  return best;
+}
+
+// Rows of the last axis: a sample of shape (..., C) holds d / C rows; the value is their mean.
+template <typename RowFn>
+float mean_over_rows(const float* p, const float* t, int64_t d, int64_t c, int64_t t_stride,
+                     RowFn&& fn) {
+  const int64_t rows = d / c;
+  double acc = 0.0;
+  for (int64_t r = 0; r < rows; ++r) acc += fn(p + r * c, t + r * t_stride);
+  return static_cast<float>(acc / static_cast<double>(rows));
+}
+
+class BinaryAccuracy : public Metric {
+ public:
+  explicit BinaryAccuracy(float threshold) : threshold_(threshold) {}
+  void compute(const Tensor& pred, const Tensor& target, float* out) const override {
+    per_sample(pred, target, out, [&](const float* p, const float* t, int64_t d, int64_t) {
+      int64_t hits = 0;
+      for (int64_t j = 0; j < d; ++j) hits += ((p[j] > threshold_ ? 1.0f : 0.0f) == t[j]);
+      return static_cast<float>(hits) / static_cast<float>(d);
+    });
+  }
+
+ private:
+  float threshold_;
+};
+
+// Whether the true class is among the k highest predictions (k = 1: categorical accuracy).
+// Ties count against: a class is in the top k when fewer than k others are strictly greater.
+class TopKAccuracy : public Metric {
+ public:
+  TopKAccuracy(bool sparse, int64_t k) : sparse_(sparse), k_(k) {}
+  void compute(const Tensor& pred, const Tensor& target, float* out) const override {
+    const int64_t c = pred.dim(-1);
+    per_sample(pred, target, out, [&](const float* p, const float* t, int64_t d, int64_t) {
+      return mean_over_rows(p, t, d, c, sparse_ ? 1 : c, [&](const float* pr, const float* tr) {
+        const int64_t label = sparse_ ? static_cast<int64_t>(tr[0]) : argmax(tr, c);
+        if (label < 0 || label >= c) return 0.0f;
+        if (k_ == 1) return argmax(pr, c) == label ? 1.0f : 0.0f;
+        int64_t greater = 0;
+        for (int64_t j = 0; j < c; ++j) greater += pr[j] > pr[label];
+        return greater < k_ ? 1.0f : 0.0f;
+      });
+    });
+  }
+
+ private:
+  bool sparse_;
+  int64_t k_;
+};
+
+class ErrorMetric : public Metric {
+ public:
+  explicit ErrorMetric(bool squared) : squared_(squared) {}
+  void compute(const Tensor& pred, const Tensor& target, float* out) const override {
+    per_sample(pred, target, out, [&](const float* p, const float* t, int64_t d, int64_t) {
+      double acc = 0.0;
+      for (int64_t j = 0; j < d; ++j) {
+        const double e = static_cast<double>(p[j]) - t[j];
+        acc += squared_ ? e * e : std::fabs(e);
+      }
+      return static_cast<float>(acc / static_cast<double>(d));
+    });
+  }
+
+ private:
+  bool squared_;
+};
+
+}  // namespace
+
+std::unique_ptr<Metric> make_metric(const std::string& kind, const Attrs& a) {
+  if (kind == "binary_accuracy")
+    return std::make_unique<BinaryAccuracy>(static_cast<float>(a.get_float("threshold", 0.5)));
+  if (kind == "categorical_accuracy") return std::make_unique<TopKAccuracy>(false, 1);
+  if (kind == "sparse_categorical_accuracy") return std::make_unique<TopKAccuracy>(true, 1);
+  if (kind == "top_k_categorical_accuracy")
+    return std::make_unique<TopKAccuracy>(false, a.get_int("k", 5));
+  if (kind == "sparse_top_k_categorical_accuracy")
+    return std::make_unique<TopKAccuracy>(true, a.get_int("k", 5));
+  if (kind == "mean_squared_error") return std::make_unique<ErrorMetric>(true);
+  if (kind == "mean_absolute_error") return std::make_unique<ErrorMetric>(false);
+  fail("Unknown engine metric '", kind, "'");
+}
+
+}  // namespace kerasette

@@ -1,0 +1,228 @@
+// GEMM driver: BLIS-style loops over the packing routines and micro-kernel of the current ISA.
+//
+// Loop order (per thread, over its own rectangle of C):
+//   ic over M by mc -> pc over K by kc -> pack A block (mc x kc)
+//     -> jc over N by nc -> pack B block (kc x nc, sized for L2)
+//       -> ir over A micro-panels (mr rows, stays in L1) -> jr over B micro-panels (from L2).
+// The micro-tile is wide in N (the vector dimension), so the narrow A micro-panel is the one kept
+// in L1 and the wide B side streams from L2; a large mc means A is packed once per K block.
+//
+// Threads: C is cut into a tm x tn grid of rectangles aligned to mr x nr, one per thread, each
+// running the serial loops with its own packing buffers: no barriers, and only the operand that
+// is shared along the cut is packed twice (the grid is picked to make that the smaller one: for
+// the skinny M of deep learning the threads split N and each packs the small A).
+//
+// Determinism: K is never split across threads and the K blocking depends only on K, so every C
+// element is the same chain of FMAs (micro-kernel) and block adds, in the same order, whatever
+// the thread count or the grid.
+#include "ops/gemm.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <exception>
+#include <new>
+
+#include "ops/dispatch.h"
+
+namespace kerasette {
+namespace {
+
+// Thread-local packing scratch: 64-byte aligned, grown on demand and reused, so steady-state
+// calls do not allocate.
+class PackBuffer {
+ public:
+  PackBuffer() = default;
+  PackBuffer(const PackBuffer&) = delete;
+  PackBuffer& operator=(const PackBuffer&) = delete;
+  ~PackBuffer() { std::free(data_); }
+
+  float* get(size_t count) {
+    if (count > capacity_) {
+      std::free(data_);
+      data_ = nullptr;
+      capacity_ = 0;
+      const size_t bytes = (count * sizeof(float) + 63) / 64 * 64;
+      data_ = static_cast<float*>(std::aligned_alloc(64, bytes));
+      if (!data_) throw std::bad_alloc();
+      capacity_ = bytes / sizeof(float);
+    }
+    return data_;
+  }
+
+ private:
+  float* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+thread_local PackBuffer t_pack_a;
+thread_local PackBuffer t_pack_b;
+
+struct Problem {
+  const float* a;
+  int64_t a_rs, a_cs;  // element (i, p) of op(A) at a[i * a_rs + p * a_cs]
+  const float* b;
+  int64_t b_rs, b_cs;  // element (p, j) of op(B) at b[p * b_rs + j * b_cs]
+  float* c;
+  int64_t ldc;
+  int64_t K;
+  int64_t kc;  // K block, a function of K only (determinism)
+  bool accumulate;
+  const GemmEpilogue* epilogue;  // null when there is nothing to apply
+};
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+// K cut into equal blocks of at most kc (rounded to 8 for the 8-wide packing transposes): K = 784
+// gives 4 x 196 rather than 3 x 256 + 16, so no block is too short to amortize its C update.
+int64_t k_block(int64_t K, int64_t kc_max) {
+  const int64_t blocks = ceil_div(K, kc_max);
+  return std::min(K, round_up(ceil_div(K, blocks), 8));
+}
+
+void apply_epilogue(const CpuKernels& kt, const GemmEpilogue& ep, float* c, int64_t ldc,
+                    int64_t rows, int64_t col0, int64_t cols) {
+  for (int64_t i = 0; i < rows; ++i) {
+    float* row = c + i * ldc;
+    if (ep.bias) {
+      const float* bias = ep.bias + col0;
+      for (int64_t j = 0; j < cols; ++j) row[j] += bias[j];
+    }
+    if (ep.act != Act::Linear) kt.act_forward(ep.act, ep.alpha, row, row, cols);
+  }
+}
+
+// The serial BLIS loops over C[m0:m1, n0:n1].
+void gemm_block(const CpuKernels& kt, const Problem& pr, int64_t m0, int64_t m1, int64_t n0,
+                int64_t n1) {
+  const int64_t mr = kt.mr, nr = kt.nr;
+  // M and N blocks of near-equal size (a 1032-row region is 2 x 516, not 1024 + 8); they only
+  // set the loop tiling, never the order in which a C element is accumulated.
+  const int64_t mc = round_up(ceil_div(m1 - m0, ceil_div(m1 - m0, kt.mc)), mr);
+  const int64_t nc = round_up(ceil_div(n1 - n0, ceil_div(n1 - n0, kt.nc)), nr);
+  const int64_t K = pr.K, kc = pr.kc;
+  const int64_t mb_max = std::min(mc, m1 - m0), nb_max = std::min(nc, n1 - n0);
+  float* pa = t_pack_a.get(static_cast<size_t>(round_up(mb_max, mr) * std::min(kc, K)));
+  float* pb = t_pack_b.get(static_cast<size_t>(round_up(nb_max, nr) * std::min(kc, K)));
+
+  for (int64_t ic = m0; ic < m1; ic += mc) {
+    const int64_t mb = std::min(mc, m1 - ic);
+    for (int64_t pc = 0; pc < K; pc += kc) {
+      const int64_t kb = std::min(kc, K - pc);
+      const bool acc = pr.accumulate || pc > 0;
+      const bool last = pc + kb == K;
+      kt.pack_a(mb, kb, pr.a + ic * pr.a_rs + pc * pr.a_cs, pr.a_rs, pr.a_cs, pa);
+      for (int64_t jc = n0; jc < n1; jc += nc) {
+        const int64_t nb = std::min(nc, n1 - jc);
+        kt.pack_b(kb, nb, pr.b + pc * pr.b_rs + jc * pr.b_cs, pr.b_rs, pr.b_cs, pb);
+        for (int64_t ir = 0; ir < mb; ir += mr) {
+          const int64_t m = std::min(mr, mb - ir);
+          const float* ap = pa + ir * kb;
+          float* crow = pr.c + (ic + ir) * pr.ldc + jc;
+          for (int64_t jr = 0; jr < nb; jr += nr)
+            kt.gemm_ukernel(kb, ap, pb + jr * kb, crow + jr, pr.ldc, m, std::min(nr, nb - jr), acc);
+          // The strip (m x nb) is finished and still in L1/L2: apply the epilogue now.
+          if (last && pr.epilogue) apply_epilogue(kt, *pr.epilogue, crow, pr.ldc, m, jc, nb);
+        }
+      }
+    }
+  }
+}
+
+struct Grid {
+  int tm = 1, tn = 1;
+};
+
+// Picks the thread grid minimizing the estimated time of the slowest thread: its multiply-adds
+// (tiles padded to mr x nr) plus the floats it packs, weighted by what packing one float costs in
+// multiply-adds (~12 lanes: a zmm FMA does 16 per cycle, packing ~1 float per cycle).
+Grid choose_grid(const CpuKernels& kt, int64_t M, int64_t N, int64_t K, int threads) {
+  const int64_t mr = kt.mr, nr = kt.nr;
+  const int64_t row_panels = ceil_div(M, mr), col_panels = ceil_div(N, nr);
+  Grid best;
+  double best_cost = -1.0;
+  for (int tm = 1; tm <= threads; ++tm) {
+    const int tn = threads / tm;
+    if (tm > row_panels || tn > col_panels) continue;
+    const double rows = static_cast<double>(ceil_div(row_panels, tm) * mr);
+    const double cols = static_cast<double>(ceil_div(col_panels, tn) * nr);
+    const double b_packs = static_cast<double>(ceil_div(static_cast<int64_t>(rows), kt.mc));
+    const double cost = rows * cols * K + 12.0 * K * (rows + cols * b_packs);
+    if (best_cost < 0 || cost < best_cost) {
+      best_cost = cost;
+      best.tm = tm;
+      best.tn = tn;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
+          const GemmEpilogue* epilogue) {
+  if (M <= 0 || N <= 0) return;
+  const CpuKernels& kt = cpu_kernels();
+  const GemmEpilogue* ep =
+      (!accumulate && epilogue && (epilogue->bias || epilogue->act != Act::Linear)) ? epilogue
+                                                                                    : nullptr;
+  if (K <= 0) {  // an empty sum: C = 0 (or unchanged), then the epilogue
+    if (accumulate) return;
+    for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
+    if (ep) apply_epilogue(kt, *ep, C, ldc, M, 0, N);
+    return;
+  }
+
+  Problem pr;
+  pr.a = A;
+  pr.a_rs = trans_a ? 1 : lda;
+  pr.a_cs = trans_a ? lda : 1;
+  pr.b = B;
+  pr.b_rs = trans_b ? 1 : ldb;
+  pr.b_cs = trans_b ? ldb : 1;
+  pr.c = C;
+  pr.ldc = ldc;
+  pr.K = K;
+  pr.kc = k_block(K, kt.kc);
+  pr.accumulate = accumulate;
+  pr.epilogue = ep;
+
+  // A thread pays off above ~0.4 MFLOP of work (a warm OpenMP fork/join costs ~1-2 us).
+  int threads = 1;
+  if (!omp_in_parallel()) {
+    const double flops = 2.0 * M * N * K;
+    threads = static_cast<int>(std::min<double>(omp_get_max_threads(), flops / 4.0e5));
+    threads = std::max(threads, 1);
+  }
+  const Grid grid = choose_grid(kt, M, N, K, threads);
+  const int used = grid.tm * grid.tn;
+  if (used <= 1) {
+    gemm_block(kt, pr, 0, M, 0, N);
+    return;
+  }
+
+  // Rectangles are whole mr x nr panels, split as evenly as the panel counts allow.
+  const int64_t row_panels = ceil_div(M, kt.mr), col_panels = ceil_div(N, kt.nr);
+  std::exception_ptr error;  // a packing buffer that cannot be allocated must not terminate
+#pragma omp parallel num_threads(used)
+  {
+    const int t = omp_get_thread_num();
+    const int ti = t / grid.tn, tj = t % grid.tn;
+    const int64_t m0 = std::min(M, row_panels * ti / grid.tm * kt.mr);
+    const int64_t m1 = std::min(M, row_panels * (ti + 1) / grid.tm * kt.mr);
+    const int64_t n0 = std::min(N, col_panels * tj / grid.tn * kt.nr);
+    const int64_t n1 = std::min(N, col_panels * (tj + 1) / grid.tn * kt.nr);
+    try {
+      if (m0 < m1 && n0 < n1) gemm_block(kt, pr, m0, m1, n0, n1);
+    } catch (...) {
+#pragma omp critical(kerasette_gemm_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace kerasette

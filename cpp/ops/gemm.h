@@ -1,0 +1,26 @@
+// GEMM on the packed, cache-blocked kernels of the current ISA (BLIS-style loops, OpenMP over
+// the outer loops). All four transpose cases read A and B through strides: no transpose is ever
+// materialized.
+#pragma once
+#include <cstdint>
+
+#include "kernels/cpu/kernels.h"
+
+namespace kerasette {
+
+// Applied to each finished C tile while it is hot in cache: C[i, j] = act(C[i, j] + bias[j]).
+struct GemmEpilogue {
+  const float* bias = nullptr;  // length N, or null
+  Act act = Act::Linear;        // never Act::Softmax
+  float alpha = 0.0f;           // activation parameter (ELU alpha, leaky slope)
+};
+
+// C[M x N] (row stride ldc) = op(A) * op(B) (+ C when accumulate), then the epilogue.
+// op(A) is M x K: A is M x K row-major (lda) or, when trans_a, K x M row-major.
+// op(B) is K x N: B is K x N row-major (ldb) or, when trans_b, N x K row-major.
+// The epilogue is applied only when accumulate is false.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate = false,
+          const GemmEpilogue* epilogue = nullptr);
+
+}  // namespace kerasette

@@ -1,0 +1,345 @@
+"""The Layer base class, its weights (`Variable`) and symbolic tensors (`KerasTensor`).
+
+A Python layer holds configuration (`get_config` / `from_config` in Keras's schema) and, once built,
+an engine layer (`_engine.Layer`) that owns the weights and computes forward and backward in C++.
+`build` creates the engine layer, lets the engine derive the weight shapes from the input shape, and
+fills the weights from the layer's initializers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+
+from kerasette import _engine
+
+_name_counters: dict[str, int] = defaultdict(int)
+
+
+def _snake_case(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str) -> str:
+    """Keras's automatic names: `dense`, then `dense_1`, `dense_2`, ..."""
+    n = _name_counters[base]
+    _name_counters[base] += 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def normalize_shape(shape: Any, what: str = "shape") -> tuple:
+    if shape is None:
+        return None
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    try:
+        out = tuple(None if d is None else int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"Expected `{what}` to be a tuple of integers. Received: {what}={shape}")
+    for d in out:
+        if d is not None and d < 0:
+            raise ValueError(f"Expected `{what}` to hold non-negative sizes. Received: {what}={shape}")
+    return out
+
+
+class Variable:
+    """A view of one weight of a built layer (its values live in the engine)."""
+
+    def __init__(self, layer: "Layer", index: int):
+        self._layer = layer
+        self._index = index
+
+    @property
+    def name(self) -> str:
+        return self._layer._core.param_name(self._index)
+
+    @property
+    def path(self) -> str:
+        return f"{self._layer.name}/{self.name}"
+
+    @property
+    def shape(self) -> tuple:
+        return tuple(self._layer._core.param_shape(self._index))
+
+    @property
+    def dtype(self) -> str:
+        return "float32"
+
+    @property
+    def trainable(self) -> bool:
+        return self._layer.trainable and self._layer._core.param_trainable(self._index)
+
+    def numpy(self) -> np.ndarray:
+        return self._layer._core.get_param(self._index)
+
+    def assign(self, value) -> None:
+        value = np.asarray(value, dtype=np.float32)
+        if value.shape != self.shape:
+            raise ValueError(
+                f"Cannot assign a value of shape {value.shape} to variable `{self.path}` of "
+                f"shape {self.shape}."
+            )
+        self._layer._core.set_param(self._index, value)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self.numpy()
+        return a if dtype is None else a.astype(dtype)
+
+    def __repr__(self) -> str:
+        return f"<Variable path={self.path}, shape={self.shape}, dtype=float32>"
+
+
+class KerasTensor:
+    """A symbolic tensor: a shape (batch axis first, possibly None) and where it comes from."""
+
+    def __init__(self, shape: tuple, dtype: str = "float32", name: str | None = None,
+                 history: tuple | None = None):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self.name = name
+        # (layer, node_index, tensor_index), as Keras's `_keras_history`.
+        self._keras_history = history
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+
+
+class Node:
+    """One call of a layer in a functional graph: the tensors it read and wrote."""
+
+    def __init__(self, layer: "Layer", inputs: list, outputs: list, call_kwargs: dict | None = None):
+        self.layer = layer
+        self.inputs = inputs
+        self.outputs = outputs
+        self.call_kwargs = call_kwargs or {}
+
+
+class Layer:
+    """Base class of every layer.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        name: the layer's name; unique default derived from the class name.
+        dtype: only "float32" (or None) is supported.
+    """
+
+    _engine_kind: str | None = None  # the engine's layer kind; None for layers with no engine part
+
+    def __init__(self, trainable: bool = True, name: str | None = None, dtype=None, **kwargs):
+        input_shape = kwargs.pop("input_shape", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        batch_size = kwargs.pop("batch_size", None)
+        input_dim = kwargs.pop("input_dim", None)
+        kwargs.pop("autocast", None)
+        if kwargs:
+            raise TypeError(
+                f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
+            )
+        if dtype is not None and _dtype_name(dtype) != "float32":
+            raise ValueError(
+                f"kerasette computes in float32 only. Received: dtype={_dtype_name(dtype)}"
+            )
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"Expected `name` to be a string. Received: name={name!r}")
+        self.name = name or unique_name(_snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.built = False
+        self._core = None
+        self._build_shapes = None
+        self._inbound_nodes: list[Node] = []
+        self._initializers: dict[str, Any] = {}
+        self._regularizers: dict[str, Any] = {}
+        self.activity_regularizer = None
+        if batch_input_shape is not None:
+            self._batch_input_shape = normalize_shape(batch_input_shape, "batch_input_shape")
+        elif input_shape is not None:
+            self._batch_input_shape = (batch_size,) + normalize_shape(input_shape, "input_shape")
+        elif input_dim is not None:
+            self._batch_input_shape = (batch_size, int(input_dim))
+        else:
+            self._batch_input_shape = None
+
+    # ---- configuration ----
+    def engine_attrs(self) -> dict:
+        """Plain values the engine layer is built from."""
+        return {}
+
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": "float32"}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Layer":
+        return cls(**config)
+
+    # ---- building ----
+    def build(self, input_shape) -> None:
+        """Creates the engine layer and its weights for `input_shape` (batch axis included)."""
+        shapes = input_shape if _is_shape_list(input_shape) else [input_shape]
+        shapes = [normalize_shape(s) for s in shapes]
+        if self._engine_kind is None:
+            self.built = True
+            self._build_shapes = shapes
+            return
+        for s in shapes:
+            if any(d is None for d in s[1:]):
+                raise ValueError(
+                    f"Layer '{self.name}' needs a fully defined input shape (besides the batch "
+                    f"axis). Received: input_shape={s}"
+                )
+        core = _engine.Layer(self._engine_kind, self.name, self.engine_attrs())
+        graph = _engine.Graph()
+        ids = [graph.add_input(list(s[1:])) for s in shapes]
+        graph.add_node(core, ids)
+        core.trainable = self._trainable
+        self._core = core
+        self._build_shapes = shapes
+        self._init_weights()
+        self.built = True
+
+    def _init_weights(self) -> None:
+        from kerasette import initializers
+
+        for i in range(self._core.num_params):
+            name = self._core.param_name(i)
+            init = initializers.get(self._initializers.get(name, "zeros"))
+            shape = tuple(self._core.param_shape(i))
+            self._core.set_param(i, np.asarray(init(shape), dtype=np.float32))
+            reg = self._regularizers.get(name)
+            if reg is not None:
+                self._core.set_regularizer(i, float(reg.l1), float(reg.l2))
+        if self.activity_regularizer is not None:
+            self._core.set_activity_regularizer(
+                float(self.activity_regularizer.l1), float(self.activity_regularizer.l2)
+            )
+
+    def compute_output_shape(self, input_shape):
+        shapes = input_shape if _is_shape_list(input_shape) else [input_shape]
+        shapes = [normalize_shape(s) for s in shapes]
+        if self._engine_kind is None:
+            return shapes[0]
+        if not self.built:
+            self.build(input_shape)
+        graph = _engine.Graph()
+        ids = [graph.add_input(list(s[1:])) for s in shapes]
+        node = graph.add_node(self._core, ids)
+        return (shapes[0][0],) + tuple(graph.node_shape(node))
+
+    # ---- weights ----
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        if self._core is not None:
+            self._core.trainable = self._trainable
+
+    @property
+    def weights(self) -> list:
+        if self._core is None:
+            return []
+        trainable = [Variable(self, i) for i in range(self._core.num_params)
+                     if self._core.param_trainable(i)]
+        frozen = [Variable(self, i) for i in range(self._core.num_params)
+                  if not self._core.param_trainable(i)]
+        return trainable + frozen
+
+    @property
+    def trainable_weights(self) -> list:
+        return [w for w in self.weights if w.trainable] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list:
+        return [w for w in self.weights if not w.trainable]
+
+    @property
+    def variables(self) -> list:
+        return self.weights
+
+    def get_weights(self) -> list:
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        params = self.weights
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(
+                f"Layer {self.name} weight shape mismatch: you called `set_weights(weights)` on "
+                f"layer '{self.name}' with a weight list of length {len(weights)}, but the layer "
+                f"was expecting {len(params)} weights."
+            )
+        for var, value in zip(params, weights):
+            value = np.asarray(value)
+            if value.shape != var.shape:
+                raise ValueError(
+                    f"Layer {self.name} weight shape mismatch: weight `{var.name}` has shape "
+                    f"{var.shape}; received a value of shape {value.shape}."
+                )
+        for var, value in zip(params, weights):
+            var.assign(value)
+
+    def count_params(self) -> int:
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # ---- calling ----
+    def __call__(self, inputs, *args, **kwargs):
+        from kerasette.models.functional import call_layer_symbolically
+
+        if _contains_keras_tensor(inputs):
+            return call_layer_symbolically(self, inputs, kwargs)
+        return self._call_eager(inputs, **kwargs)
+
+    def _call_eager(self, inputs, training=False):
+        """Runs the layer on arrays through a one-layer engine graph."""
+        from kerasette.models.data import as_float_array
+
+        arrays = [as_float_array(x, "inputs") for x in (inputs if isinstance(inputs, (list, tuple)) else [inputs])]
+        shapes = [(None,) + a.shape[1:] for a in arrays]
+        if not self.built:
+            self.build(shapes if len(shapes) > 1 else shapes[0])
+        if self._engine_kind is None:
+            return arrays[0]
+        graph = _engine.Graph()
+        ids = [graph.add_input(list(a.shape[1:])) for a in arrays]
+        node = graph.add_node(self._core, ids)
+        graph.set_outputs([node])
+        out = np.empty((arrays[0].shape[0],) + tuple(graph.node_shape(node)), dtype=np.float32)
+        graph.predict(arrays, max(1, arrays[0].shape[0]), [out], bool(training))
+        return out
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _dtype_name(dtype) -> str:
+    if isinstance(dtype, dict):  # Keras 3 DTypePolicy config
+        return dtype.get("config", {}).get("name", "float32")
+    return np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+
+
+def _is_shape_list(s) -> bool:
+    return isinstance(s, (list, tuple)) and len(s) > 0 and all(
+        isinstance(e, (list, tuple)) for e in s
+    )
+
+
+def _contains_keras_tensor(x) -> bool:
+    if isinstance(x, KerasTensor):
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(_contains_keras_tensor(e) for e in x)
+    if isinstance(x, dict):
+        return any(_contains_keras_tensor(e) for e in x.values())
+    return False

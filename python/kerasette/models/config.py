@@ -1,0 +1,157 @@
+"""Model configs in Keras's schema (the Keras 2 spelling, which both Keras 2 and 3 read), and
+models rebuilt from configs written by Keras 2 or Keras 3. Classes are looked up by name among
+kerasette's layers and the caller's `custom_objects`; nothing in a config is ever executed."""
+
+from __future__ import annotations
+
+from kerasette.layers.layer import KerasTensor
+
+
+def layer_config(layer) -> dict:
+    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+
+
+def sequential_config(model) -> dict:
+    layers = []
+    if model._input_layer is not None:
+        layers.append(layer_config(model._input_layer))
+    layers += [layer_config(layer) for layer in model.layers]
+    return {"name": model.name, "layers": layers}
+
+
+def functional_config(model) -> dict:
+    node_index: dict[int, int] = {}  # id(node) -> its index among the layer's calls
+    for layer in model.layers:
+        for i, node in enumerate(layer._inbound_nodes):
+            node_index[id(node)] = i
+
+    def ref(t: KerasTensor) -> list:
+        layer, idx, tensor_idx = t._keras_history
+        return [layer.name, idx, tensor_idx]
+
+    layers = []
+    for layer in model.layers:
+        inbound = []
+        for node in layer._inbound_nodes:
+            if id(node) in {id(n) for n in model._nodes}:
+                inbound.append([ref(t) + [{}] for t in node.inputs])
+        entry = layer_config(layer)
+        entry["name"] = layer.name
+        entry["inbound_nodes"] = inbound
+        layers.append(entry)
+    return {
+        "name": model.name,
+        "trainable": model.trainable,
+        "layers": layers,
+        "input_layers": [ref(t) for t in model._inputs],
+        "output_layers": [ref(t) for t in model._outputs],
+    }
+
+
+def layer_from_config(entry: dict, custom_objects=None):
+    from kerasette import layers as layers_module
+    from kerasette.saving.serialization import deserialize_keras_object
+
+    return deserialize_keras_object(entry, layers_module.registry(), custom_objects, "layer")
+
+
+def sequential_from_config(config: dict, custom_objects=None):
+    from kerasette.models.sequential import Sequential
+
+    if "config" in config and "class_name" in config:
+        config = config["config"]
+    entries = config["layers"] if isinstance(config, dict) else config
+    model = Sequential(name=config.get("name") if isinstance(config, dict) else None)
+    for entry in entries:
+        model.add(layer_from_config(entry, custom_objects), rebuild=False)
+    build_shape = config.get("build_input_shape") if isinstance(config, dict) else None
+    if model._input_layer is None and build_shape is not None and not (
+            model.layers and model.layers[0]._batch_input_shape):
+        model.build(tuple(build_shape))
+    else:
+        model._maybe_build()
+    return model
+
+
+def _tensor_refs(inbound_node) -> list:
+    """(layer name, node index, tensor index) of each input of one call, Keras 2 or 3 format."""
+    if isinstance(inbound_node, dict):  # Keras 3: {"args": [...], "kwargs": {...}}
+        refs = []
+
+        def walk(x):
+            if isinstance(x, dict) and x.get("class_name") == "__keras_tensor__":
+                refs.append(tuple(x["config"]["keras_history"]))
+            elif isinstance(x, (list, tuple)):
+                for e in x:
+                    walk(e)
+            elif isinstance(x, dict):
+                for e in x.values():
+                    walk(e)
+
+        walk(inbound_node.get("args", []))
+        return refs
+    return [tuple(r[:3]) for r in inbound_node]
+
+
+def _io_refs(spec) -> list:
+    if spec and not isinstance(spec[0], (list, tuple)):  # Keras 3 single flat triple
+        return [tuple(spec)]
+    return [tuple(s) for s in spec]
+
+
+def functional_from_config(config: dict, custom_objects=None):
+    from kerasette.layers.core import InputLayer
+    from kerasette.models.model import Model
+
+    if "config" in config and "class_name" in config:
+        config = config["config"]
+    created = {}
+    outputs_of: dict[tuple, KerasTensor] = {}
+    pending = []
+    for entry in config["layers"]:
+        layer = layer_from_config(entry, custom_objects)
+        created[entry.get("name", layer.name)] = layer
+        if isinstance(layer, InputLayer):
+            outputs_of[(layer.name, 0, 0)] = layer.output
+        else:
+            pending.append((layer, entry.get("inbound_nodes", [])))
+    # Calls are replayed in order; a call whose inputs are not ready yet waits (shared layers).
+    progress = True
+    node_counts: dict[str, int] = {}
+    while pending and progress:
+        progress = False
+        rest = []
+        for layer, nodes in pending:
+            done = node_counts.get(layer.name, 0)
+            remaining = nodes[done:]
+            for node in remaining:
+                refs = _tensor_refs(node)
+                if not all(tuple(r) in outputs_of for r in refs):
+                    break
+                tensors = [outputs_of[tuple(r)] for r in refs]
+                arg = tensors if len(tensors) > 1 or _is_list_call(node) else tensors[0]
+                out = layer(arg)
+                outputs_of[(layer.name, done, 0)] = out
+                done += 1
+                progress = True
+            node_counts[layer.name] = done
+            if done < len(nodes):
+                rest.append((layer, nodes))
+        pending = rest
+    if pending:
+        raise ValueError(
+            f"Could not rebuild the functional graph: layers {[l.name for l, _ in pending]} have "
+            "inputs that no layer produces."
+        )
+    inputs = [outputs_of[r] for r in _io_refs(config["input_layers"])]
+    outputs = [outputs_of[r] for r in _io_refs(config["output_layers"])]
+    return Model(inputs=inputs if len(inputs) > 1 else inputs[0],
+                 outputs=outputs if len(outputs) > 1 else outputs[0],
+                 name=config.get("name"))
+
+
+def _is_list_call(node) -> bool:
+    if isinstance(node, dict):
+        args = node.get("args", [])
+        return bool(args) and isinstance(args[0], list)
+    return len(node) > 1

@@ -1,0 +1,291 @@
+"""`Model`: a graph of layer calls from input tensors to output tensors.
+
+`Model` owns the structure (which layers, in which order, fed by what) and the weights API;
+`Trainer` (models/trainer.py) adds compile/fit/evaluate/predict; `Sequential` is the chain case,
+built through the same machinery.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kerasette import _engine
+from kerasette.layers.core import InputLayer
+from kerasette.layers.layer import KerasTensor, Layer, unique_name
+from kerasette.models.functional import graph_nodes
+from kerasette.models.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A model grouping layers into an object with training and inference features.
+
+    Args:
+        inputs: the input tensor(s) of the model (`kerasette.Input`).
+        outputs: the output tensor(s), computed from the inputs by calling layers.
+        name: the model's name.
+
+    Example:
+        >>> inputs = kerasette.Input(shape=(37,))
+        >>> x = kerasette.layers.Dense(32, activation="relu")(inputs)
+        >>> outputs = kerasette.layers.Dense(5, activation="softmax")(x)
+        >>> model = kerasette.Model(inputs=inputs, outputs=outputs)
+    """
+
+    def __init__(self, inputs=None, outputs=None, name: str | None = None, trainable: bool = True,
+                 **kwargs):
+        Layer.__init__(self, trainable=trainable,
+                       name=name or unique_name(self._default_name()), **kwargs)
+        Trainer.__init__(self)
+        self._engine_graph = None
+        self._nodes = []
+        self._inputs: list[KerasTensor] = []
+        self._outputs: list[KerasTensor] = []
+        self._nested_inputs = None
+        self._nested_outputs = None
+        if inputs is not None or outputs is not None:
+            if inputs is None or outputs is None:
+                raise ValueError("A functional `Model` needs both `inputs` and `outputs`.")
+            self._set_graph(inputs, outputs)
+
+    @classmethod
+    def _default_name(cls) -> str:
+        return "functional"
+
+    # ---- structure ----
+    def _set_graph(self, inputs, outputs) -> None:
+        self._nested_inputs = inputs
+        self._nested_outputs = outputs
+        self._inputs = _as_tensor_list(inputs, "inputs")
+        self._outputs = _as_tensor_list(outputs, "outputs")
+        for t in self._inputs:
+            layer = t._keras_history[0] if t._keras_history else None
+            if not isinstance(layer, InputLayer):
+                raise ValueError(
+                    "All `inputs` of a functional Model must come from `kerasette.Input`. "
+                    f"Received: {t}"
+                )
+        self._nodes = graph_nodes(self._inputs, self._outputs)
+        self._engine_graph = None
+        self.built = True
+
+    @property
+    def layers(self) -> list:
+        seen, out = set(), []
+        for t in self._inputs:
+            layer = t._keras_history[0]
+            if id(layer) not in seen:
+                seen.add(id(layer))
+                out.append(layer)
+        for node in self._nodes:
+            if id(node.layer) not in seen:
+                seen.add(id(node.layer))
+                out.append(node.layer)
+        return out
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index. Received both.")
+        if index is not None:
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(
+                    f"Was asked to retrieve layer at index {index} but model only has "
+                    f"{len(self.layers)} layers."
+                )
+            return self.layers[index]
+        if name is not None:
+            for layer in self.layers:
+                if layer.name == name:
+                    return layer
+            raise ValueError(
+                f"No such layer: {name}. Existing layers are: {[l.name for l in self.layers]}."
+            )
+        raise ValueError("Provide either a layer name or layer index at `get_layer`.")
+
+    @property
+    def inputs(self) -> list:
+        return list(self._inputs)
+
+    @property
+    def outputs(self) -> list:
+        return list(self._outputs)
+
+    @property
+    def input(self):
+        return self._nested_inputs
+
+    @property
+    def output(self):
+        return self._nested_outputs
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self._inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self._outputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def input_names(self) -> list:
+        return [t._keras_history[0].name for t in self._inputs]
+
+    @property
+    def output_names(self) -> list:
+        return [t._keras_history[0].name for t in self._outputs]
+
+    # ---- the engine graph ----
+    def _graph(self):
+        """The engine graph of this model, built on first use."""
+        if self._engine_graph is None:
+            if not self.built or not self._outputs:
+                raise ValueError(
+                    f"The model '{self.name}' has not been built yet: it has no input shape. "
+                    "Call `build(input_shape)`, start it with `kerasette.Input(shape)`, or pass "
+                    "`input_shape=` to its first layer."
+                )
+            g = _engine.Graph()
+            ids = {}
+            for t in self._inputs:
+                ids[id(t)] = g.add_input(list(t.shape[1:]))
+            for node in self._nodes:
+                self._add_call(g, node, ids)
+            g.set_outputs([ids[id(t)] for t in self._outputs])
+            self._engine_graph = g
+        return self._engine_graph
+
+    @staticmethod
+    def _add_call(g, node, ids) -> None:
+        layer = node.layer
+        in_ids = [ids[id(t)] for t in node.inputs]
+        if isinstance(layer, Model):  # a nested model: inline its calls
+            inner = {id(t): i for t, i in zip(layer._inputs, in_ids)}
+            for inner_node in layer._nodes:
+                Model._add_call(g, inner_node, inner)
+            for t_out, t_inner in zip(node.outputs, layer._outputs):
+                ids[id(t_out)] = inner[id(t_inner)]
+            return
+        if layer._core is None:  # a layer without an engine part passes its input through
+            ids[id(node.outputs[0])] = in_ids[0]
+            return
+        ids[id(node.outputs[0])] = g.add_node(layer._core, in_ids)
+
+    def _invalidate_graph(self) -> None:
+        self._engine_graph = None
+        self._compiled_graph_ready = False
+
+    def build(self, input_shape=None) -> None:
+        if self.built:
+            return
+        raise ValueError("A functional model is built from its inputs and outputs.")
+
+    def compute_output_shape(self, input_shape):
+        return self.output_shape
+
+    # ---- weights ----
+    @property
+    def weights(self) -> list:
+        out, seen = [], set()
+        for layer in self.layers:
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            out.extend(layer.weights)
+        return out
+
+    @property
+    def trainable_weights(self) -> list:
+        if not self.trainable:
+            return []
+        return [w for layer in _unique(self.layers) for w in layer.trainable_weights]
+
+    @property
+    def non_trainable_weights(self) -> list:
+        trainable = {id(w._layer) * 1000 + w._index for w in self.trainable_weights}
+        return [w for w in self.weights if id(w._layer) * 1000 + w._index not in trainable]
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self.layers:
+            layer.trainable = value
+
+    def get_weights(self) -> list:
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        variables = self.weights
+        weights = list(weights)
+        if len(weights) != len(variables):
+            raise ValueError(
+                f"You called `set_weights(weights)` on model '{self.name}' with a weight list of "
+                f"length {len(weights)}, but the model was expecting {len(variables)} weights."
+            )
+        for var, value in zip(variables, weights):
+            value = np.asarray(value)
+            if value.shape != var.shape:
+                raise ValueError(
+                    f"Weight shape mismatch for `{var.path}`: expected {var.shape}, received "
+                    f"{value.shape}."
+                )
+        for var, value in zip(variables, weights):
+            var.assign(value)
+
+    def count_params(self) -> int:
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # ---- calling ----
+    def __call__(self, inputs, *args, **kwargs):
+        from kerasette.layers.layer import _contains_keras_tensor
+        from kerasette.models.functional import call_layer_symbolically
+
+        if _contains_keras_tensor(inputs):
+            return call_layer_symbolically(self, inputs, kwargs)
+        out = self.predict_on_batch(inputs)
+        return out
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None) -> None:
+        from kerasette.models.summary import print_summary
+
+        print_summary(self, line_length=line_length, print_fn=print_fn,
+                      show_trainable=show_trainable)
+
+    # ---- configuration ----
+    def get_config(self) -> dict:
+        from kerasette.models.config import functional_config
+
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None) -> "Model":
+        from kerasette.models.config import functional_from_config
+
+        return functional_from_config(config, custom_objects)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _unique(layers):
+    seen, out = set(), []
+    for layer in layers:
+        if id(layer) not in seen:
+            seen.add(id(layer))
+            out.append(layer)
+    return out
+
+
+def _as_tensor_list(x, what: str) -> list:
+    if isinstance(x, KerasTensor):
+        return [x]
+    if isinstance(x, dict):
+        x = list(x.values())
+    if isinstance(x, (list, tuple)) and x and all(isinstance(t, KerasTensor) for t in x):
+        return list(x)
+    raise ValueError(f"Expected `{what}` to be Keras tensor(s). Received: {what}={x!r}")

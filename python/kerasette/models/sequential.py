@@ -1,0 +1,128 @@
+"""`Sequential`: a linear stack of layers, the chain case of the functional machinery."""
+
+from __future__ import annotations
+
+from kerasette.layers.core import Input, InputLayer
+from kerasette.layers.layer import KerasTensor, Layer, normalize_shape
+from kerasette.models.model import Model
+
+
+class Sequential(Model):
+    """A plain stack of layers, each with one input and one output.
+
+    Args:
+        layers: optional list of layers (an `Input(...)` tensor or `InputLayer` may come first).
+        name: the model's name.
+
+    Example:
+        >>> model = kerasette.Sequential([
+        ...     kerasette.Input((784,)),
+        ...     kerasette.layers.Dense(512, activation="relu"),
+        ...     kerasette.layers.Dense(10, activation="softmax"),
+        ... ])
+    """
+
+    def __init__(self, layers=None, trainable: bool = True, name: str | None = None, **kwargs):
+        super().__init__(trainable=trainable, name=name, **kwargs)
+        self._layers: list[Layer] = []
+        self._input_layer: InputLayer | None = None
+        self.built = False
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_build()
+
+    @classmethod
+    def _default_name(cls) -> str:
+        return "sequential"
+
+    def add(self, layer, rebuild: bool = True) -> None:
+        """Adds a layer on top of the stack."""
+        if isinstance(layer, KerasTensor):
+            origin = layer._keras_history[0] if layer._keras_history else None
+            if not isinstance(origin, InputLayer):
+                raise ValueError(
+                    "Only the output of `kerasette.Input` may be added to a Sequential model. "
+                    f"Received: {layer}"
+                )
+            layer = origin
+        if isinstance(layer, InputLayer):
+            if self._layers or self._input_layer is not None:
+                raise ValueError(
+                    "An `Input` or `InputLayer` can only be the first layer of a Sequential model."
+                )
+            self._input_layer = layer
+        elif isinstance(layer, Layer):
+            if any(layer is existing for existing in self._layers):
+                raise ValueError(
+                    f"Layer '{layer.name}' is already in the model; a Sequential model holds each "
+                    "layer once."
+                )
+            self._layers.append(layer)
+        else:
+            raise ValueError(
+                "Only instances of `kerasette.layers.Layer` can be added to a Sequential model. "
+                f"Received: {layer!r} (of type {type(layer).__name__})"
+            )
+        self.built = False
+        self._invalidate_graph()
+        if rebuild:
+            self._maybe_build()
+
+    def pop(self) -> Layer:
+        if not self._layers:
+            raise IndexError("There are no layers in the model.")
+        layer = self._layers.pop()
+        self.built = False
+        self._invalidate_graph()
+        self._maybe_build()
+        return layer
+
+    def _maybe_build(self) -> None:
+        shape = None
+        if self._input_layer is not None:
+            shape = self._input_layer.batch_shape
+        elif self._layers and self._layers[0]._batch_input_shape is not None:
+            shape = self._layers[0]._batch_input_shape
+        if shape is not None:
+            self.build(shape)
+
+    def build(self, input_shape=None) -> None:
+        if input_shape is None:
+            if self.built:
+                return
+            raise ValueError(
+                f"Sequential model '{self.name}' cannot be built: it has no input shape. "
+                "Start it with `kerasette.Input(shape)` or pass `input_shape=` to its first layer."
+            )
+        input_shape = normalize_shape(input_shape, "input_shape")
+        if self._input_layer is None or self._input_layer.batch_shape != input_shape:
+            self._input_layer = InputLayer(batch_shape=input_shape,
+                                           name=self._input_layer.name if self._input_layer else None)
+        x = self._input_layer.output
+        for layer in self._layers:
+            x = layer(x)
+        self._set_graph(self._input_layer.output, x)
+        self.built = True
+
+    @property
+    def layers(self) -> list:
+        return list(self._layers)
+
+    def _graph(self):
+        if not self.built:
+            self._maybe_build()
+        return super()._graph()
+
+    def get_config(self) -> dict:
+        from kerasette.models.config import sequential_config
+
+        return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config: dict, custom_objects=None) -> "Sequential":
+        from kerasette.models.config import sequential_from_config
+
+        return sequential_from_config(config, custom_objects)
+
+
+__all__ = ["Sequential", "Input"]

@@ -1,0 +1,460 @@
+"""compile / fit / evaluate / predict.
+
+Python runs the epoch loop (shuffling, batching, callbacks, the progress bar, History); the engine
+runs the steps. When no callback needs to see every batch, one engine call runs many batches (a
+whole epoch when nothing is displayed live), so a step costs the engine's time, not Python's.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from kerasette.models import data as data_utils
+
+
+class Trainer:
+    def __init__(self):
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._compile_args = None
+        self._engine_compiled = False
+        self._result_names: list[str] = []
+        self._metric_specs = None
+
+    # ---- compile ----
+    def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
+                weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
+                jit_compile="auto", auto_scale_loss=True) -> None:
+        """Configures the model for training.
+
+        Args:
+            optimizer: name or optimizer instance.
+            loss: name, loss instance, or a list/dict of them (one per output).
+            loss_weights: optional list/dict of scalar weights per output.
+            metrics: list of metric names/objects (or a list/dict per output).
+
+        Example:
+            >>> model.compile(optimizer="adam", loss="categorical_crossentropy",
+            ...               metrics=["accuracy"])
+        """
+        from kerasette import losses, optimizers
+
+        if weighted_metrics:
+            raise NotImplementedError("`weighted_metrics` are not supported by kerasette yet.")
+        self.optimizer = optimizers.get(optimizer)
+        names = self.output_names
+        loss_list = self._per_output(loss, names, "loss")
+        self._losses = [None if l is None else losses.get(l) for l in loss_list]
+        if all(l is None for l in self._losses):
+            raise ValueError(
+                "No loss to compute. Provide a `loss` argument in `compile()`. Received: loss=None"
+            )
+        weights = self._per_output(loss_weights, names, "loss_weights", default=1.0)
+        self._loss_weights = [1.0 if w is None else float(w) for w in weights]
+        self._metric_ids = self._per_output_metrics(metrics, names)
+        self.loss = loss
+        self._compile_args = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+                              "metrics": metrics}
+        self.compiled = True
+        self._engine_compiled = False
+
+    @staticmethod
+    def _per_output(value, names, what, default=None):
+        if isinstance(value, dict):
+            unknown = set(value) - set(names)
+            if unknown:
+                raise ValueError(
+                    f"In the dict argument `{what}`, key(s) {sorted(unknown)} do not correspond "
+                    f"to any model output. Received: {what}={value}. Outputs: {names}"
+                )
+            return [value.get(n, default if what != "loss" else None) for n in names]
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(names):
+                raise ValueError(
+                    f"For a model with {len(names)} output(s), `{what}` must have "
+                    f"{len(names)} entries. Received: {what}={value}"
+                )
+            return list(value)
+        return [value if value is not None else default] * len(names)
+
+    @staticmethod
+    def _per_output_metrics(metrics, names):
+        if metrics is None:
+            return [[] for _ in names]
+        if isinstance(metrics, dict):
+            out = []
+            for n in names:
+                m = metrics.get(n, [])
+                out.append(list(m) if isinstance(m, (list, tuple)) else [m])
+            return out
+        if not isinstance(metrics, (list, tuple)):
+            raise ValueError(
+                f"Expected `metrics` to be a list or dict. Received: metrics={metrics!r}"
+            )
+        if len(names) > 1 and all(isinstance(m, (list, tuple)) for m in metrics):
+            if len(metrics) != len(names):
+                raise ValueError(f"Expected {len(names)} lists of metrics, one per output.")
+            return [list(m) for m in metrics]
+        return [list(metrics) for _ in names]
+
+    def _compile_engine(self, target_shapes=None) -> None:
+        """Builds losses, metrics and the optimizer into the engine graph (once per compile)."""
+        from kerasette import metrics as metrics_module
+
+        if not self.compiled:
+            raise RuntimeError("You must call `compile()` before using the model.")
+        graph = self._graph()
+        names = self.output_names
+        outputs = []
+        result_names = ["loss"]
+        if len(names) > 1:
+            result_names += [f"{n}_loss" for n in names]
+        metric_names = []
+        self._metric_specs = []
+        for i, (name, loss, weight, ids) in enumerate(
+                zip(names, self._losses, self._loss_weights, self._metric_ids)):
+            out_shape = self._outputs[i].shape
+            t_shape = target_shapes[i] if target_shapes else None
+            if t_shape is None:
+                sparse = type(loss).__name__ == "SparseCategoricalCrossentropy"
+                t_shape = out_shape[:-1] if sparse else out_shape
+            specs = [metrics_module.resolve(m, loss, t_shape, out_shape) for m in ids]
+            self._metric_specs.append(specs)
+            for spec in specs:
+                metric_names.append(spec.name if len(names) == 1 else f"{name}_{spec.name}")
+            kind, attrs = loss.engine_spec() if loss is not None else (None, {})
+            outputs.append((kind, attrs, float(weight),
+                            [(spec.kind, dict(spec.attrs)) for spec in specs]))
+        opt_kind, opt_attrs = self.optimizer.engine_spec()
+        graph.compile(outputs, opt_kind, opt_attrs)
+        self.optimizer._bind(graph)
+        self._result_names = result_names + metric_names
+        self._engine_compiled = True
+
+    @property
+    def metrics_names(self) -> list:
+        return list(self._result_names) if self._engine_compiled else ["loss"]
+
+    # ---- data ----
+    def _prepare_inputs(self, x, check_finite=False) -> list:
+        if x is None:
+            raise ValueError("Expected `x` to be provided. Received: x=None")
+        arrays = [data_utils.as_float_array(a, "x", check_finite)
+                  for a in data_utils.to_list(x, self.input_names, "input")]
+        data_utils.num_samples(arrays, "x")
+        data_utils.check_features(arrays, [t.shape for t in self._inputs], self.input_names)
+        return arrays
+
+    def _prepare_targets(self, y, n: int) -> list:
+        if y is None:
+            raise ValueError(
+                "Expected `y` (the targets) to be provided: kerasette models are trained on "
+                "(x, y) pairs. Received: y=None"
+            )
+        ys = data_utils.to_list(y, self.output_names, "target")
+        out = []
+        for i, t in enumerate(ys):
+            if self._losses[i] is None:
+                out.append(None)
+                continue
+            a = data_utils.as_float_array(t, "y", check_finite=True)
+            if a.shape[0] != n:
+                raise ValueError(
+                    f"Data cardinality is ambiguous: x has {n} samples but y has {a.shape[0]}. "
+                    "Make sure all arrays contain the same number of samples."
+                )
+            out_shape = self._outputs[i].shape
+            # A 1-D target for an output of last size 1 is read as (N, 1), as Keras does.
+            if a.ndim == len(out_shape) - 1 and out_shape[-1] == 1:
+                a = a.reshape(a.shape + (1,))
+            out.append(a)
+        return out
+
+    def _check_targets(self, ys) -> None:
+        graph = self._graph()
+        for i, a in enumerate(ys):
+            if a is not None:
+                graph.check_target(i, list(a.shape[1:]))
+
+    def _prepare_sample_weight(self, sample_weight, class_weight, ys, n):
+        if sample_weight is not None and class_weight is not None:
+            raise ValueError("You cannot pass both `sample_weight` and `class_weight`.")
+        if class_weight is not None:
+            if len(ys) != 1:
+                raise ValueError("`class_weight` is only supported for models with one output.")
+            return data_utils.class_weights_to_sample_weights(ys[0], class_weight)
+        if sample_weight is None:
+            return None
+        sw = data_utils.as_float_array(sample_weight, "sample_weight", check_finite=True)
+        if sw.ndim > 1:
+            sw = sw.reshape(sw.shape[0], -1)
+            if sw.shape[1] != 1:
+                raise ValueError(
+                    f"Expected `sample_weight` to have one value per sample. Received shape "
+                    f"{sample_weight.shape}"
+                )
+            sw = np.ascontiguousarray(sw[:, 0])
+        if sw.shape[0] != n:
+            raise ValueError(
+                f"`sample_weight` has {sw.shape[0]} entries but the data has {n} samples."
+            )
+        return sw
+
+    def _logs(self) -> dict:
+        values = self._graph().results()
+        return {k: float(v) for k, v in zip(self._result_names, values)}
+
+    # ---- fit ----
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains the model for a fixed number of epochs. Returns a `History` object.
+
+        Example:
+            >>> history = model.fit(x, y, batch_size=128, epochs=5, validation_split=0.1)
+        """
+        from kerasette import callbacks as callbacks_module
+        from kerasette import _random
+
+        if not self.compiled:
+            raise RuntimeError("You must call `compile()` before calling `fit()`.")
+        batch_size = _check_batch_size(batch_size)
+        epochs = int(epochs)
+        xs = self._prepare_inputs(x, check_finite=True)
+        n = xs[0].shape[0]
+        ys = self._prepare_targets(y, n)
+        sw = self._prepare_sample_weight(sample_weight, class_weight, ys, n)
+        val = None
+        if validation_data is not None:
+            val = _unpack_validation(validation_data)
+        elif validation_split:
+            (train, valid) = data_utils.split_validation(xs + ys + [sw], float(validation_split))
+            k = len(xs)
+            xs, ys, sw = train[:k], train[k:k + len(ys)], train[-1]
+            val = (valid[:k], valid[k:k + len(ys)], valid[-1])
+            n = xs[0].shape[0]
+        if not self._engine_compiled:
+            self._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
+        self._check_targets(ys)
+        graph = self._graph()
+        steps = -(-n // batch_size)
+        if steps_per_epoch is not None:
+            steps = min(steps, int(steps_per_epoch))
+        verbose = _verbose(verbose)
+        cbs = callbacks_module.CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+            verbose=verbose, epochs=epochs, steps=steps)
+        per_batch = cbs.needs_batch_hooks("train")
+        live = verbose == 1 and _is_tty()
+        rng = np.random.default_rng(_random.next_seed())
+        ys_in = list(ys)
+        self.stop_training = False
+        self._initial_epoch_override = None
+        cbs.on_train_begin()
+        if self._initial_epoch_override is not None:  # set by BackupAndRestore when resuming
+            initial_epoch = self._initial_epoch_override
+        logs = {}
+        for epoch in range(int(initial_epoch), epochs):
+            graph.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            index = rng.permutation(n).astype(np.int64) if shuffle else None
+            step, chunk = 0, 1
+            while step < steps:
+                count = 1 if per_batch else (min(chunk, steps - step) if live else steps - step)
+                cbs.on_train_batch_begin(step)
+                t0 = time.perf_counter()
+                graph.train_batches(xs, ys_in, sw, index, batch_size, step, count)
+                if live and not per_batch:  # aim for about 20 progress-bar updates a second
+                    dt = max(time.perf_counter() - t0, 1e-6)
+                    chunk = max(1, min(int(count * 0.05 / dt) + 1, 4 * count))
+                step += count
+                logs = self._logs()
+                cbs.on_train_batch_end(step - 1, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(logs)
+            if val is not None and (epoch + 1) % int(validation_freq) == 0:
+                val_logs = self.evaluate(
+                    val[0], val[1], sample_weight=val[2],
+                    batch_size=validation_batch_size or batch_size, steps=validation_steps,
+                    verbose=0, return_dict=True, _callbacks=cbs)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            logs = epoch_logs
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs)
+        return self.history
+
+    # ---- evaluate ----
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False, _callbacks=None):
+        """Returns the loss and metric values of the model on (x, y).
+
+        A scalar when there are no metrics, a list `[loss, metric...]` otherwise, or a dict with
+        `return_dict=True`.
+        """
+        from kerasette import callbacks as callbacks_module
+
+        if not self.compiled:
+            raise RuntimeError("You must call `compile()` before calling `evaluate()`.")
+        batch_size = _check_batch_size(batch_size)
+        xs = self._prepare_inputs(x)
+        n = xs[0].shape[0]
+        ys = self._prepare_targets(y, n)
+        sw = self._prepare_sample_weight(sample_weight, None, ys, n)
+        if not self._engine_compiled:
+            self._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
+        self._check_targets(ys)
+        graph = self._graph()
+        total = -(-n // batch_size)
+        if steps is not None:
+            total = min(total, int(steps))
+        if _callbacks is not None:
+            cbs = _callbacks
+        else:
+            verbose = _verbose(verbose)
+            cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                                verbose=verbose, epochs=1, steps=total)
+        per_batch = cbs.needs_batch_hooks("test")
+        graph.reset_metrics()
+        cbs.on_test_begin()
+        step = 0
+        logs = {}
+        while step < total:
+            count = 1 if per_batch else total - step
+            cbs.on_test_batch_begin(step)
+            graph.test_batches(xs, ys, sw, batch_size, step, count)
+            step += count
+            logs = self._logs()
+            cbs.on_test_batch_end(step - 1, logs)
+        cbs.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = [logs[k] for k in self._result_names]
+        return values[0] if len(values) == 1 else values
+
+    # ---- predict ----
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Generates output predictions for the input samples, in batches."""
+        from kerasette import callbacks as callbacks_module
+
+        batch_size = _check_batch_size(batch_size)
+        xs = self._prepare_inputs(x)
+        n = xs[0].shape[0]
+        if steps is not None:
+            n = min(n, int(steps) * batch_size)
+            xs = [a[:n] for a in xs]
+        verbose = _verbose(verbose)
+        total = -(-n // batch_size)
+        cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                            verbose=verbose, epochs=1, steps=total)
+        per_batch = cbs.needs_batch_hooks("predict")
+        outs = self._allocate_outputs(n)
+        cbs.on_predict_begin()
+        if per_batch:
+            for b in range(total):
+                cbs.on_predict_batch_begin(b)
+                lo, hi = b * batch_size, min(n, (b + 1) * batch_size)
+                part = [o[lo:hi] for o in outs]
+                self._graph().predict([a[lo:hi] for a in xs], batch_size, part)
+                cbs.on_predict_batch_end(b, {"outputs": part[0] if len(part) == 1 else part})
+        else:
+            cbs.on_predict_batch_begin(0)
+            self._graph().predict(xs, batch_size, outs)
+            cbs.on_predict_batch_end(max(total - 1, 0), {"outputs": outs[0] if len(outs) == 1 else outs})
+        cbs.on_predict_end()
+        return outs[0] if len(outs) == 1 else outs
+
+    def _allocate_outputs(self, n: int) -> list:
+        return [np.empty((n,) + tuple(t.shape[1:]), dtype=np.float32) for t in self._outputs]
+
+    # ---- single batches ----
+    def predict_on_batch(self, x):
+        xs = self._prepare_inputs(x)
+        n = xs[0].shape[0]
+        outs = self._allocate_outputs(n)
+        self._graph().predict(xs, max(n, 1), outs)
+        return outs[0] if len(outs) == 1 else outs
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        if not self.compiled:
+            raise RuntimeError("You must call `compile()` before calling `train_on_batch()`.")
+        xs = self._prepare_inputs(x, check_finite=True)
+        n = xs[0].shape[0]
+        ys = self._prepare_targets(y, n)
+        sw = self._prepare_sample_weight(sample_weight, class_weight, ys, n)
+        if not self._engine_compiled:
+            self._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
+        self._check_targets(ys)
+        self._graph().train_batches(xs, ys, sw, None, max(n, 1), 0, 1)
+        return self._batch_result(return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        if not self.compiled:
+            raise RuntimeError("You must call `compile()` before calling `test_on_batch()`.")
+        xs = self._prepare_inputs(x)
+        n = xs[0].shape[0]
+        ys = self._prepare_targets(y, n)
+        sw = self._prepare_sample_weight(sample_weight, None, ys, n)
+        if not self._engine_compiled:
+            self._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
+        self._check_targets(ys)
+        graph = self._graph()
+        graph.reset_metrics()
+        graph.test_batches(xs, ys, sw, max(n, 1), 0, 1)
+        return self._batch_result(return_dict)
+
+    def _batch_result(self, return_dict):
+        logs = self._logs()
+        if return_dict:
+            return logs
+        values = [logs[k] for k in self._result_names]
+        return values[0] if len(values) == 1 else values
+
+    def reset_metrics(self) -> None:
+        if self._engine_compiled:
+            self._graph().reset_metrics()
+
+
+def _check_batch_size(batch_size) -> int:
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(
+            f"Expected `batch_size` to be a positive integer. Received: batch_size={batch_size}"
+        )
+    return int(batch_size)
+
+
+def _verbose(verbose) -> int:
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2, True, False):
+        raise ValueError(f"Expected `verbose` to be 0, 1, 2 or 'auto'. Received: verbose={verbose}")
+    return int(verbose)
+
+
+def _is_tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _unpack_validation(validation_data):
+    if not isinstance(validation_data, (list, tuple)) or len(validation_data) not in (2, 3):
+        raise ValueError(
+            "`validation_data` should be a tuple `(x_val, y_val)` or `(x_val, y_val, "
+            f"val_sample_weights)`. Received: validation_data={type(validation_data).__name__}"
+        )
+    if len(validation_data) == 2:
+        return validation_data[0], validation_data[1], None
+    return tuple(validation_data)
