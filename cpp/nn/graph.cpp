@@ -209,6 +209,8 @@ void Graph::backward(const StepContext& base_ctx) {
     in.clear();
     din.clear();
     pending.clear();
+    // Sized before any pointer into it is taken: growing it later would move the tensors.
+    scratch_bufs_resize(n.inputs.size());
     for (size_t k = 0; k < n.inputs.size(); ++k) {
       const int src = n.inputs[k];
       in.push_back(&nodes_[src].out);
@@ -218,7 +220,6 @@ void Graph::backward(const StepContext& base_ctx) {
         din.push_back(&nodes_[src].grad);
         grad_written_[src] = true;
       } else {
-        scratch_bufs_resize(k + 1);
         din.push_back(&scratch_bufs_[k]);
         pending.push_back(static_cast<int>(k));
       }

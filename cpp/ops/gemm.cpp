@@ -75,8 +75,9 @@ struct Problem {
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
-// K cut into equal blocks of at most kc (rounded to 8 for the 8-wide packing transposes): K = 784
-// gives 4 x 196 rather than 3 x 256 + 16, so no block is too short to amortize its C update.
+// K cut into near-equal blocks of at most kc (rounded to 8 for the 8-wide packing transposes):
+// K = 784 gives 200 + 200 + 200 + 184 rather than 3 x 256 + 16, so no block is too short to
+// amortize its C update. A function of K alone, so the summation order never depends on threads.
 int64_t k_block(int64_t K, int64_t kc_max) {
   const int64_t blocks = ceil_div(K, kc_max);
   return std::min(K, round_up(ceil_div(K, blocks), 8));

@@ -2,28 +2,35 @@
 
     import kerasette as keras
     model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
+
+Submodules other than `layers` and `models` load on first use, which keeps `import kerasette` fast.
 """
 
-from kerasette import _engine
+import importlib
+
 from kerasette._core import __version__
-from kerasette import (
-    activations,
-    callbacks,
-    config,
-    initializers,
-    layers,
-    losses,
-    metrics,
-    models,
-    optimizers,
-    regularizers,
-    utils,
-)
+from kerasette import layers, models
 from kerasette.layers import Input, InputLayer, Layer
 from kerasette.models import Model, Sequential
 
+_LAZY = {"activations", "applications", "callbacks", "config", "datasets", "initializers",
+         "losses", "metrics", "ops", "optimizers", "regularizers", "saving", "utils"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = importlib.import_module(f"kerasette.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'kerasette' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(set(globals()) | _LAZY)
+
+
 __all__ = [
     "Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "callbacks", "config",
-    "initializers", "layers", "losses", "metrics", "models", "optimizers", "regularizers", "utils",
-    "__version__",
+    "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers",
+    "regularizers", "saving", "utils", "__version__",
 ]

@@ -11,9 +11,28 @@ from kerasette.layers.core import (
     Reshape,
 )
 from kerasette.layers.layer import KerasTensor, Layer
+from kerasette.layers.merging import (
+    Add,
+    Average,
+    Concatenate,
+    Dot,
+    Maximum,
+    Minimum,
+    Multiply,
+    Subtract,
+    add,
+    average,
+    concatenate,
+    dot,
+    maximum,
+    minimum,
+    multiply,
+    subtract,
+)
 
 _LAYER_CLASSES = [
     Activation, Dense, Dropout, ELU, Flatten, InputLayer, LeakyReLU, ReLU, Reshape, Softmax,
+    Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
 ]
 
 

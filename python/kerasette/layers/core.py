@@ -48,8 +48,8 @@ class InputLayer(Layer):
         self._batch_input_shape = batch_shape
         self.batch_shape = batch_shape
         self.built = True
-        self.output = KerasTensor(batch_shape, name=self.name, history=(self, 0, 0))
-        self._inbound_nodes.append(Node(self, [], [self.output]))
+        self._inbound_nodes.append(
+            Node(self, [], [KerasTensor(batch_shape, name=self.name, history=(self, 0, 0))]))
 
     def get_config(self) -> dict:
         return {

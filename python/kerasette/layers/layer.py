@@ -235,6 +235,37 @@ class Layer:
         node = graph.add_node(self._core, ids)
         return (shapes[0][0],) + tuple(graph.node_shape(node))
 
+    # ---- graph connections (functional models) ----
+    def _single_node(self, what: str):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer '{self.name}' has never been called and thus has no defined {what}.")
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(
+                f"Layer '{self.name}' has multiple inbound nodes, hence the notion of \"layer "
+                f"{what}\" is ill-defined. Use `get_{what}_at(node_index)` instead.")
+        return self._inbound_nodes[0]
+
+    @property
+    def input(self):
+        tensors = self._single_node("input").inputs
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    @property
+    def output(self):
+        return self._single_node("output").outputs[0]
+
+    def get_input_at(self, node_index: int):
+        tensors = self._inbound_nodes[node_index].inputs
+        return tensors[0] if len(tensors) == 1 else tensors
+
+    def get_output_at(self, node_index: int):
+        return self._inbound_nodes[node_index].outputs[0]
+
+    @property
+    def output_shape(self):
+        return self.output.shape
+
     # ---- weights ----
     @property
     def trainable(self) -> bool:
