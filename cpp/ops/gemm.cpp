@@ -160,6 +160,30 @@ Grid choose_grid(const CpuKernels& kt, int64_t M, int64_t N, int64_t K, int thre
   return best;
 }
 
+// A few rows: B streamed in place by column blocks, the blocks shared among threads. Each C
+// element is one chain over K in a fixed order, whatever the thread count.
+void gemm_small(const CpuKernels& kt, bool trans_a, int64_t M, int64_t N, int64_t K,
+                const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
+                bool accumulate, const GemmEpilogue* ep) {
+  const int64_t a_rs = trans_a ? 1 : lda, a_cs = trans_a ? lda : 1;
+  const int64_t block = kt.small_m_block;
+  const int64_t blocks = ceil_div(N, block);
+  auto run = [&](int64_t b0, int64_t b1) {
+    const int64_t n0 = b0 * block, n1 = std::min(N, b1 * block);
+    kt.gemm_small_m(M, n1 - n0, K, A, a_rs, a_cs, B + n0, ldb, C + n0, ldc, accumulate);
+    if (ep) apply_epilogue(kt, *ep, C + n0, ldc, M, n0, n1 - n0);
+  };
+  // Worth a second thread from ~64K multiply-adds on (a fork/join costs a microsecond or two).
+  const int64_t per_chunk = std::max<int64_t>(1, (65536 / std::max<int64_t>(1, M * K * block)));
+  if (omp_in_parallel() || blocks <= per_chunk || omp_get_max_threads() == 1) {
+    run(0, blocks);
+    return;
+  }
+  const int64_t chunks = ceil_div(blocks, per_chunk);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) run(c * per_chunk, std::min(blocks, (c + 1) * per_chunk));
+}
+
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
@@ -174,6 +198,11 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
     if (accumulate) return;
     for (int64_t i = 0; i < M; ++i) std::fill(C + i * ldc, C + i * ldc + N, 0.0f);
     if (ep) apply_epilogue(kt, *ep, C, ldc, M, 0, N);
+    return;
+  }
+
+  if (M <= kt.small_m_rows && !trans_b) {
+    gemm_small(kt, trans_a, M, N, K, A, lda, B, ldb, C, ldc, accumulate, ep);
     return;
   }
 

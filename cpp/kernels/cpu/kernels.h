@@ -41,7 +41,7 @@ struct CpuKernels {
 
   // ---- GEMM building blocks (BLIS style): C[m x n] += A[m x k] * B[k x n] ----
   int mr, nr;          // register tile of the micro-kernel
-  int64_t mc, kc, nc;  // cache blocking: A block mc x kc in L2, B panel kc x nc in L3
+  int64_t mc, kc, nc;  // cache blocking (see ops/gemm.cpp for which block lives where)
   // Packs rows [0, m) x cols [0, k) of A (element (i, p) at A[i*rs + p*cs]) into ceil(m/mr)
   // panels of mr x k, column-major within a panel, zero-padded to mr rows.
   void (*pack_a)(int64_t m, int64_t k, const float* a, int64_t rs, int64_t cs, float* packed);
@@ -52,6 +52,13 @@ struct CpuKernels {
   // C is not read when accumulate is false.
   void (*gemm_ukernel)(int64_t k, const float* a_panel, const float* b_panel, float* c, int64_t ldc,
                        int64_t m, int64_t n, bool accumulate);
+
+  // Few-row GEMM reading row-major B in place (no packing): C[m x n] (+)= A * B for
+  // m <= small_m_rows; columns are best cut into blocks of small_m_block (any n is accepted).
+  int small_m_rows, small_m_block;
+  void (*gemm_small_m)(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_rs,
+                       int64_t a_cs, const float* b, int64_t ldb, float* c, int64_t ldc,
+                       bool accumulate);
 
   // ---- elementwise ----
   void (*act_forward)(Act act, float alpha, const float* x, float* y, int64_t n);

@@ -4,6 +4,7 @@
 namespace kerasette::cpu::KS_ISA {
 
 void fill_gemm(CpuKernels& t);          // gemm_kernels.cpp
+void fill_gemm_small(CpuKernels& t);    // gemm_small.cpp
 void fill_elementwise(CpuKernels& t);   // elementwise.cpp
 void fill_optimizers(CpuKernels& t);    // optimizer_updates.cpp
 
@@ -12,6 +13,7 @@ const CpuKernels& table() {
     CpuKernels t{};
     t.name = KS_ISA_NAME;
     fill_gemm(t);
+    fill_gemm_small(t);
     fill_elementwise(t);
     fill_optimizers(t);
     return t;

@@ -11,8 +11,8 @@ import numpy as np
 
 from kerasette import _engine
 from kerasette.layers.core import InputLayer
-from kerasette.layers.layer import KerasTensor, Layer, unique_name
-from kerasette.models.functional import graph_nodes
+from kerasette.layers.layer import KerasTensor, Layer, _contains_keras_tensor, unique_name
+from kerasette.models.functional import call_layer_symbolically, graph_nodes
 from kerasette.models.trainer import Trainer
 
 
@@ -138,22 +138,23 @@ class Model(Trainer, Layer):
     # ---- the engine graph ----
     def _graph(self):
         """The engine graph of this model, built on first use."""
-        if self._engine_graph is None:
-            if not self.built or not self._outputs:
-                raise ValueError(
-                    f"The model '{self.name}' has not been built yet: it has no input shape. "
-                    "Call `build(input_shape)`, start it with `kerasette.Input(shape)`, or pass "
-                    "`input_shape=` to its first layer."
-                )
-            g = _engine.Graph()
-            ids = {}
-            for t in self._inputs:
-                ids[id(t)] = g.add_input(list(t.shape[1:]))
-            for node in self._nodes:
-                self._add_call(g, node, ids)
-            g.set_outputs([ids[id(t)] for t in self._outputs])
-            self._engine_graph = g
-        return self._engine_graph
+        if self._engine_graph is not None:
+            return self._engine_graph
+        if not self.built or not self._outputs:
+            raise ValueError(
+                f"The model '{self.name}' has not been built yet: it has no input shape. "
+                "Call `build(input_shape)`, start it with `kerasette.Input(shape)`, or pass "
+                "`input_shape=` to its first layer."
+            )
+        g = _engine.Graph()
+        ids = {}
+        for t in self._inputs:
+            ids[id(t)] = g.add_input(list(t.shape[1:]))
+        for node in self._nodes:
+            self._add_call(g, node, ids)
+        g.set_outputs([ids[id(t)] for t in self._outputs])
+        self._engine_graph = g
+        return g
 
     @staticmethod
     def _add_call(g, node, ids) -> None:
@@ -241,13 +242,9 @@ class Model(Trainer, Layer):
 
     # ---- calling ----
     def __call__(self, inputs, *args, **kwargs):
-        from kerasette.layers.layer import _contains_keras_tensor
-        from kerasette.models.functional import call_layer_symbolically
-
-        if _contains_keras_tensor(inputs):
+        if type(inputs) is not np.ndarray and _contains_keras_tensor(inputs):
             return call_layer_symbolically(self, inputs, kwargs)
-        out = self.predict_on_batch(inputs)
-        return out
+        return self.predict_on_batch(inputs)
 
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None) -> None:
@@ -255,6 +252,27 @@ class Model(Trainer, Layer):
 
         print_summary(self, line_length=line_length, print_fn=print_fn,
                       show_trainable=show_trainable)
+
+    # ---- saving ----
+    def save(self, filepath, overwrite: bool = True, save_format: str | None = None,
+             **kwargs) -> None:
+        """Saves the model to a Keras `.h5` file (see `kerasette.saving.save_model`)."""
+        from kerasette.saving import save_model
+
+        save_model(self, filepath, overwrite=overwrite, save_format=save_format, **kwargs)
+
+    def save_weights(self, filepath, overwrite: bool = True, **kwargs) -> None:
+        """Saves the weights to HDF5 (see `kerasette.saving.save_weights`)."""
+        from kerasette.saving import save_weights
+
+        save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(self, filepath, by_name: bool = False, skip_mismatch: bool = False,
+                     **kwargs) -> None:
+        """Loads weights from HDF5 (see `kerasette.saving.load_weights`)."""
+        from kerasette.saving import load_weights
+
+        load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch, **kwargs)
 
     # ---- configuration ----
     def get_config(self) -> dict:

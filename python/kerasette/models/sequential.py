@@ -109,7 +109,7 @@ class Sequential(Model):
         return list(self._layers)
 
     def _graph(self):
-        if not self.built:
+        if self._engine_graph is None and not self.built:
             self._maybe_build()
         return super()._graph()
 
