@@ -305,3 +305,21 @@ def test_error_bad_arguments():
         layers.Dropout(1.5)
     with pytest.raises(ValueError, match="batch_size"):
         _compiled().fit(np.zeros((2, 8)), np.zeros((2, 3)), batch_size=0, verbose=0)
+
+
+def test_steady_state_steps_allocate_nothing(rng):
+    from kerasette import _core
+
+    x, labels = _blobs(rng, n=200)
+    model = keras.Sequential([keras.Input((8,)), layers.Dense(32, activation="relu"),
+                              layers.Dropout(0.2), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    weights = np.ones(len(x), dtype="float32")
+    # The first epoch sizes every buffer; validation in between must not cost a reallocation.
+    model.fit(x, labels, epochs=1, batch_size=32, verbose=0, sample_weight=weights,
+              validation_split=0.2)
+    before = _core._tensor_allocation_count()
+    model.fit(x, labels, epochs=2, batch_size=32, verbose=0, sample_weight=weights,
+              validation_split=0.2)
+    assert _core._tensor_allocation_count() == before

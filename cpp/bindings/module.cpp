@@ -137,6 +137,7 @@ PYBIND11_MODULE(_core, m) {
     return to_numpy(t);
   }, py::arg("shape"), py::arg("seed"), py::arg("stream"), py::arg("mean"), py::arg("stddev"));
   m.def("mix_seed", &mix_seed);
+  m.def("_tensor_allocation_count", &tensor_allocation_count);
 
   m.def("matmul", [](const FloatArray& a, const FloatArray& b) {
     KS_CHECK(a.ndim() == 2 && b.ndim() == 2, "matmul: expected two 2-D arrays, received shapes ",

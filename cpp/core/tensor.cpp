@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -27,7 +28,12 @@ std::string shape_str(const Shape& s) {
   return os.str();
 }
 
+static std::atomic<int64_t> g_allocations{0};
+
+int64_t tensor_allocation_count() { return g_allocations.load(); }
+
 static std::shared_ptr<void> allocate_aligned(int64_t count) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
   size_t bytes = static_cast<size_t>(count > 0 ? count : 1) * sizeof(float);
   bytes = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   void* p = std::aligned_alloc(kTensorAlignment, bytes);

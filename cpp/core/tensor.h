@@ -19,6 +19,10 @@ std::string shape_str(const Shape& s);  // "(2, 3)" as Python prints a tuple
 
 constexpr size_t kTensorAlignment = 64;
 
+// How many tensor buffers have been allocated so far (tests check that steady-state training
+// steps allocate none).
+int64_t tensor_allocation_count();
+
 class Tensor {
  public:
   Tensor() = default;

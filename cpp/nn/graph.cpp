@@ -101,8 +101,10 @@ void Graph::prepare() {
   prepared_ = true;
 }
 
+// Batch rows of `src` into `dst`: a view when they are contiguous (no copy), else a copy into
+// `staging`, which keeps its storage across steps (a view in between never costs a reallocation).
 static void gather_rows(const Tensor& src, const int64_t* index, int64_t begin, int64_t end,
-                        Tensor& dst) {
+                        Tensor& dst, Tensor& staging) {
   const int64_t n = end - begin;
   const int64_t row = src.dim(0) ? src.numel() / src.dim(0) : 0;
   Shape s = src.shape();
@@ -111,7 +113,8 @@ static void gather_rows(const Tensor& src, const int64_t* index, int64_t begin, 
     dst = Tensor::view(const_cast<float*>(src.data()) + begin * row, s, nullptr);
     return;
   }
-  dst.resize(s);
+  staging.resize(s);
+  dst = staging;
   const float* sp = src.data();
   float* dp = dst.data();
   parallel_for(n, chunk_for(n, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(row, 1))),
@@ -125,18 +128,22 @@ void Graph::load_batch(const DataSet& data, int64_t begin, int64_t end, bool wit
   KS_CHECK(data.inputs.size() == input_nodes_.size(), "Expected ", input_nodes_.size(),
            " input arrays, got ", data.inputs.size());
   for (size_t i = 0; i < input_nodes_.size(); ++i)
-    gather_rows(data.inputs[i], data.index, begin, end, nodes_[input_nodes_[i]].out);
+    gather_rows(data.inputs[i], data.index, begin, end, nodes_[input_nodes_[i]].out,
+                nodes_[input_nodes_[i]].staging);
   batch_ = end - begin;
   if (!with_targets) return;
   targets_.resize(outputs_.size());
+  target_staging_.resize(outputs_.size());
   for (size_t o = 0; o < outputs_.size(); ++o)
-    if (losses_[o].loss) gather_rows(data.targets.at(o), data.index, begin, end, targets_[o]);
+    if (losses_[o].loss)
+      gather_rows(data.targets.at(o), data.index, begin, end, targets_[o], target_staging_[o]);
   has_sample_weight_ = data.sample_weight.defined();
-  if (has_sample_weight_) gather_rows(data.sample_weight, data.index, begin, end, sample_weight_);
+  if (has_sample_weight_)
+    gather_rows(data.sample_weight, data.index, begin, end, sample_weight_, weight_staging_);
 }
 
 void Graph::forward(const StepContext& ctx) {
-  std::vector<const Tensor*> in;
+  std::vector<const Tensor*>& in = in_ptrs_;
   for (Node& n : nodes_) {
     if (!n.layer) continue;
     in.clear();
@@ -158,7 +165,8 @@ double Graph::compute_losses(bool with_grad) {
     const float base = ol.weight / static_cast<float>(n);
     for (int64_t i = 0; i < n; ++i)
       coef_.data()[i] = has_sample_weight_ ? base * sample_weight_.data()[i] : base;
-    std::vector<const Tensor*> in;
+    std::vector<const Tensor*>& in = in_ptrs_;
+    in.clear();
     for (int i : node.inputs) in.push_back(&nodes_[i].out);
     const Tensor* logits = node.layer ? node.layer->output_logits(in, node.state) : nullptr;
     Tensor* grad = nullptr;
@@ -200,9 +208,9 @@ double Graph::compute_losses(bool with_grad) {
 
 void Graph::backward(const StepContext& base_ctx) {
   std::fill(layer_grad_written_.begin(), layer_grad_written_.end(), 0);
-  std::vector<const Tensor*> in;
-  std::vector<Tensor*> din;
-  std::vector<int> pending;  // (input slot) that received scratch and must be added afterwards
+  std::vector<const Tensor*>& in = in_ptrs_;
+  std::vector<Tensor*>& din = din_ptrs_;
+  std::vector<int>& pending = pending_;  // input slots given scratch, added afterwards
   for (int id = static_cast<int>(nodes_.size()) - 1; id >= 0; --id) {
     Node& n = nodes_[id];
     if (!n.layer || !grad_written_[id] || !n.needs_grad) continue;

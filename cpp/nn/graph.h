@@ -63,6 +63,7 @@ class Graph {
     std::vector<int> inputs;
     Shape shape;  // per-sample output shape
     Tensor out, grad;
+    Tensor staging;  // input nodes: the gathered batch when rows are not contiguous
     NodeState state;
     bool needs_grad = false;  // some trainable parameter lies at or upstream of this node
     bool has_consumers = false;
@@ -84,9 +85,14 @@ class Graph {
   bool compiled_ = false, prepared_ = false;
 
   // Per-batch scratch, reused.
-  std::vector<Tensor> targets_;
+  std::vector<Tensor> targets_, target_staging_;
+  Tensor weight_staging_;
   Tensor sample_weight_, coef_, per_sample_, scratch_;
-  std::vector<Tensor> scratch_bufs_;  // gradients for a node's inputs that already have one
+  std::vector<Tensor> scratch_bufs_;
+  // Pointer lists rebuilt for each node call; members so that a step allocates nothing.
+  std::vector<const Tensor*> in_ptrs_;
+  std::vector<Tensor*> din_ptrs_;
+  std::vector<int> pending_;  // gradients for a node's inputs that already have one
   void scratch_bufs_resize(size_t n) {
     if (scratch_bufs_.size() < n) scratch_bufs_.resize(n);
   }
