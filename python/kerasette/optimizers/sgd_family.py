@@ -1,0 +1,238 @@
+"""SGD (with momentum and Nesterov), RMSprop, Adagrad and Adadelta."""
+
+from __future__ import annotations
+
+from typing import Union
+
+from kerasette.optimizers.base import Optimizer, _check_non_negative, _check_range, _is_number
+from kerasette.optimizers.schedules import LearningRateSchedule
+
+
+class SGD(Optimizer):
+    """Gradient descent with optional (Nesterov) momentum.
+
+    Args:
+        learning_rate: A float or a `LearningRateSchedule`. Defaults to 0.01.
+        momentum: Float in [0, 1]; 0 is plain gradient descent.
+        nesterov: Whether to use Nesterov momentum.
+        (others): See `Optimizer`. The default name is Keras 3's `"SGD"`.
+
+    Example:
+        >>> SGD(momentum=0.9).engine_spec()[1]["momentum"]
+        0.9
+    """
+
+    _engine_kind = "sgd"
+
+    def __init__(
+        self,
+        learning_rate: Union[float, LearningRateSchedule] = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str = "SGD",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
+        )  # fmt: skip
+        if not _is_number(momentum) or momentum < 0 or momentum > 1:
+            raise ValueError(
+                f"`momentum` must be a float between [0, 1]. Received: momentum={momentum}"
+            )
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+    def _engine_attrs(self) -> dict:
+        return {"momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class RMSprop(Optimizer):
+    """RMSprop: divides the gradient by a moving root mean square of recent gradients.
+
+    Args:
+        learning_rate: A float or a `LearningRateSchedule`. Defaults to 0.001.
+        rho: Discount of the moving average, in [0, 1].
+        momentum: Momentum, in [0, 1].
+        epsilon: Small constant for numerical stability.
+        centered: Normalize by the estimated variance rather than the second moment.
+        (others): See `Optimizer`.
+
+    Example:
+        >>> RMSprop().get_config()["rho"]
+        0.9
+    """
+
+    _engine_kind = "rmsprop"
+
+    def __init__(
+        self,
+        learning_rate: Union[float, LearningRateSchedule] = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-07,
+        centered: bool = False,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str = "rmsprop",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
+        )  # fmt: skip
+        self.rho = _check_range(rho, "rho", 0.0, 1.0)
+        self.momentum = _check_range(momentum, "momentum", 0.0, 1.0)
+        self.epsilon = _check_non_negative(epsilon, "epsilon")
+        self.centered = bool(centered)
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }
+
+    def _engine_attrs(self) -> dict:
+        return {
+            "rho": self.rho,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "centered": self.centered,
+        }
+
+
+class Adagrad(Optimizer):
+    """Adagrad: per-parameter rates scaled by the accumulated squared gradients.
+
+    Args:
+        learning_rate: A float or a `LearningRateSchedule`. Defaults to 0.001.
+        initial_accumulator_value: Starting value of the accumulators, non-negative.
+        epsilon: Small constant for numerical stability.
+        (others): See `Optimizer`.
+
+    Example:
+        >>> Adagrad().get_config()["initial_accumulator_value"]
+        0.1
+    """
+
+    _engine_kind = "adagrad"
+
+    def __init__(
+        self,
+        learning_rate: Union[float, LearningRateSchedule] = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-07,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str = "adagrad",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
+        )  # fmt: skip
+        self.initial_accumulator_value = _check_non_negative(
+            initial_accumulator_value, "initial_accumulator_value"
+        )
+        self.epsilon = _check_non_negative(epsilon, "epsilon")
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }
+
+    def _engine_attrs(self) -> dict:
+        return {
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "epsilon": self.epsilon,
+        }
+
+
+class Adadelta(Optimizer):
+    """Adadelta: adapts rates from moving windows of gradient and update magnitudes.
+
+    Args:
+        learning_rate: A float or a `LearningRateSchedule`. Defaults to 0.001.
+        rho: Decay rate, in [0, 1].
+        epsilon: Small constant for numerical stability.
+        (others): See `Optimizer`.
+
+    Example:
+        >>> Adadelta().get_config()["rho"]
+        0.95
+    """
+
+    _engine_kind = "adadelta"
+
+    def __init__(
+        self,
+        learning_rate: Union[float, LearningRateSchedule] = 0.001,
+        rho: float = 0.95,
+        epsilon: float = 1e-07,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str = "adadelta",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
+        )  # fmt: skip
+        self.rho = _check_range(rho, "rho", 0.0, 1.0)
+        self.epsilon = _check_non_negative(epsilon, "epsilon")
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+    def _engine_attrs(self) -> dict:
+        return {"rho": self.rho, "epsilon": self.epsilon}
