@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "core/parallel.h"
 #include "nn/layer_registry.h"
 #include "ops/dispatch.h"
 
@@ -55,14 +56,26 @@ Act parse_activation(const std::string& name) {
   return it->second;
 }
 
+// Elementwise work is cut into fixed chunks of this many values (rows for softmax), so the
+// threads share it and every value is computed the same way whatever the thread count.
+constexpr int64_t kElementChunk = 1 << 14;
+
 void activation_forward(Act act, float alpha, const Tensor& x, Tensor& y) {
   y.resize(x.shape());
   const CpuKernels& k = cpu_kernels();
+  const float* xp = x.data();
+  float* yp = y.data();
   if (act == Act::Softmax) {
     const int64_t cols = x.ndim() ? x.dim(-1) : 1;
-    k.softmax_rows(x.data(), y.data(), cols ? x.numel() / cols : 0, cols);
+    const int64_t rows = cols ? x.numel() / cols : 0;
+    parallel_for(rows, std::max<int64_t>(1, kElementChunk / std::max<int64_t>(cols, 1)),
+                 [&](int64_t b, int64_t e) {
+                   k.softmax_rows(xp + b * cols, yp + b * cols, e - b, cols);
+                 });
   } else {
-    k.act_forward(act, alpha, x.data(), y.data(), x.numel());
+    parallel_for(x.numel(), kElementChunk, [&](int64_t b, int64_t e) {
+      k.act_forward(act, alpha, xp + b, yp + b, e - b);
+    });
   }
 }
 
@@ -70,11 +83,20 @@ void activation_backward(Act act, float alpha, const Tensor& x, const Tensor& y,
                          Tensor& dx) {
   dx.resize(x.shape());
   const CpuKernels& k = cpu_kernels();
+  const float *xp = x.data(), *yp = y.data(), *dyp = dy.data();
+  float* dxp = dx.data();
   if (act == Act::Softmax) {
     const int64_t cols = x.ndim() ? x.dim(-1) : 1;
-    k.softmax_rows_backward(y.data(), dy.data(), dx.data(), cols ? x.numel() / cols : 0, cols);
+    const int64_t rows = cols ? x.numel() / cols : 0;
+    parallel_for(rows, std::max<int64_t>(1, kElementChunk / std::max<int64_t>(cols, 1)),
+                 [&](int64_t b, int64_t e) {
+                   k.softmax_rows_backward(yp + b * cols, dyp + b * cols, dxp + b * cols, e - b,
+                                           cols);
+                 });
   } else {
-    k.act_backward(act, alpha, x.data(), y.data(), dy.data(), dx.data(), x.numel());
+    parallel_for(x.numel(), kElementChunk, [&](int64_t b, int64_t e) {
+      k.act_backward(act, alpha, xp + b, yp + b, dyp + b, dxp + b, e - b);
+    });
   }
 }
 

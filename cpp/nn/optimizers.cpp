@@ -3,9 +3,12 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/parallel.h"
 #include "ops/dispatch.h"
 
 namespace kerasette {
+
+constexpr int64_t kUpdateChunk = 1 << 15;
 
 double LearningRateSchedule::at(int64_t step_i) const {
   const double step = static_cast<double>(step_i);
@@ -105,12 +108,15 @@ void Optimizer::apply(const std::vector<Param*>& vars) {
   begin_step(lr);
   for (size_t i = 0; i < vars.size(); ++i) {
     Param& p = *vars[i];
-    if (weight_decay > 0) {  // decoupled: w -= w * wd * lr, before the update (Keras 3)
-      const float f = 1.0f - static_cast<float>(weight_decay) * lr;
-      float* w = p.value.data();
-      for (int64_t j = 0; j < p.value.numel(); ++j) w[j] *= f;
-    }
-    update(p, grads[i], slots_[i], lr);
+    const float decay = 1.0f - static_cast<float>(weight_decay) * lr;
+    // Updates are elementwise: fixed chunks shared among threads change no result.
+    parallel_for(p.value.numel(), kUpdateChunk, [&](int64_t b, int64_t e) {
+      if (weight_decay > 0) {  // decoupled: w -= w * wd * lr, before the update (Keras 3)
+        float* w = p.value.data();
+        for (int64_t j = b; j < e; ++j) w[j] *= decay;
+      }
+      update(p, grads[i], slots_[i], lr, b, e);
+    });
   }
   ++iterations;
 }
@@ -126,9 +132,10 @@ class SGD : public Optimizer {
   std::vector<std::string> slot_names() const override {
     return momentum_ != 0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
   }
-  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr) override {
-    cpu_kernels().sgd_update(p.value.data(), g, s.empty() ? nullptr : s[0].data(), p.value.numel(),
-                             lr, momentum_, nesterov_);
+  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr, int64_t b,
+              int64_t e) override {
+    cpu_kernels().sgd_update(p.value.data() + b, g + b, s.empty() ? nullptr : s[0].data() + b,
+                             e - b, lr, momentum_, nesterov_);
   }
 
  private:
@@ -152,9 +159,10 @@ class Adam : public Optimizer {
     const double t = static_cast<double>(iterations + 1);
     alpha_ = static_cast<float>(lr * std::sqrt(1.0 - std::pow(b2_, t)) / (1.0 - std::pow(b1_, t)));
   }
-  void update(Param& p, const float* g, std::vector<Tensor>& s, float) override {
-    cpu_kernels().adam_update(p.value.data(), g, s[0].data(), s[1].data(),
-                              amsgrad_ ? s[2].data() : nullptr, p.value.numel(), alpha_,
+  void update(Param& p, const float* g, std::vector<Tensor>& s, float, int64_t b,
+              int64_t e) override {
+    cpu_kernels().adam_update(p.value.data() + b, g + b, s[0].data() + b, s[1].data() + b,
+                              amsgrad_ ? s[2].data() + b : nullptr, e - b, alpha_,
                               static_cast<float>(b1_), static_cast<float>(b2_), eps_);
   }
 
@@ -179,10 +187,11 @@ class RMSprop : public Optimizer {
     if (centered_) names.push_back("average_gradient");
     return names;
   }
-  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr) override {
-    float* mom = momentum_ > 0 ? s[1].data() : nullptr;
-    float* mg = centered_ ? s[momentum_ > 0 ? 2 : 1].data() : nullptr;
-    cpu_kernels().rmsprop_update(p.value.data(), g, s[0].data(), mg, mom, p.value.numel(), lr,
+  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr, int64_t b,
+              int64_t e) override {
+    float* mom = momentum_ > 0 ? s[1].data() + b : nullptr;
+    float* mg = centered_ ? s[momentum_ > 0 ? 2 : 1].data() + b : nullptr;
+    cpu_kernels().rmsprop_update(p.value.data() + b, g + b, s[0].data() + b, mg, mom, e - b, lr,
                                  rho_, momentum_, eps_);
   }
 
@@ -199,8 +208,9 @@ class Adagrad : public Optimizer {
         eps_(static_cast<float>(a.get_float("epsilon", 1e-7))) {}
   std::vector<std::string> slot_names() const override { return {"accumulator"}; }
   float initial_slot_value(size_t) const override { return initial_; }
-  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr) override {
-    cpu_kernels().adagrad_update(p.value.data(), g, s[0].data(), p.value.numel(), lr, eps_);
+  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr, int64_t b,
+              int64_t e) override {
+    cpu_kernels().adagrad_update(p.value.data() + b, g + b, s[0].data() + b, e - b, lr, eps_);
   }
 
  private:
@@ -216,9 +226,10 @@ class Adadelta : public Optimizer {
   std::vector<std::string> slot_names() const override {
     return {"accumulated_grad", "accumulated_delta_var"};
   }
-  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr) override {
-    cpu_kernels().adadelta_update(p.value.data(), g, s[0].data(), s[1].data(), p.value.numel(), lr,
-                                  rho_, eps_);
+  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr, int64_t b,
+              int64_t e) override {
+    cpu_kernels().adadelta_update(p.value.data() + b, g + b, s[0].data() + b, s[1].data() + b,
+                                  e - b, lr, rho_, eps_);
   }
 
  private:
@@ -248,10 +259,11 @@ class Nadam : public Optimizer {
     c_g_ = static_cast<float>((1.0 - u_t) / (1.0 - u_product_));
     c_v_ = static_cast<float>(1.0 / (1.0 - std::pow(b2_, t)));
   }
-  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr) override {
-    cpu_kernels().nadam_update(p.value.data(), g, s[0].data(), s[1].data(), p.value.numel(), lr,
-                               static_cast<float>(b1_), static_cast<float>(b2_), c_m_, c_g_, c_v_,
-                               eps_);
+  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr, int64_t b,
+              int64_t e) override {
+    cpu_kernels().nadam_update(p.value.data() + b, g + b, s[0].data() + b, s[1].data() + b,
+                               e - b, lr, static_cast<float>(b1_), static_cast<float>(b2_), c_m_,
+                               c_g_, c_v_, eps_);
   }
 
  private:

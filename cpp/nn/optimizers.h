@@ -49,7 +49,9 @@ class Optimizer {
  protected:
   virtual float initial_slot_value(size_t) const { return 0.0f; }
   virtual void begin_step(float /*lr*/) {}
-  virtual void update(Param& var, const float* grad, std::vector<Tensor>& slots, float lr) = 0;
+  // Updates elements [begin, end) of one variable (called on chunks, possibly concurrently).
+  virtual void update(Param& var, const float* grad, std::vector<Tensor>& slots, float lr,
+                      int64_t begin, int64_t end) = 0;
 
  private:
   std::vector<std::vector<Tensor>> slots_;
