@@ -10,7 +10,27 @@ from kerasette.layers.core import (
     InputLayer,
     Reshape,
 )
+from kerasette.layers.convolutional import Conv1D, Conv2D
 from kerasette.layers.layer import KerasTensor, Layer
+from kerasette.layers.normalization import BatchNormalization
+from kerasette.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
+from kerasette.layers.reshaping import (
+    Cropping1D,
+    Cropping2D,
+    UpSampling1D,
+    UpSampling2D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+)
 from kerasette.layers.merging import (
     Add,
     Average,
@@ -50,6 +70,16 @@ def register(cls):
     """Adds a layer class to the names models can be rebuilt from (used by layer modules)."""
     _LAYER_CLASSES.append(cls)
     return cls
+
+
+for _cls in (
+    AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, Cropping1D,
+    Cropping2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
+    GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D, UpSampling1D, UpSampling2D, ZeroPadding1D,
+    ZeroPadding2D,
+):
+    register(_cls)
+del _cls
 
 
 __all__ = [c.__name__ for c in _LAYER_CLASSES] + ["Input", "KerasTensor", "Layer", "registry"]

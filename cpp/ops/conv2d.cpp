@@ -1,0 +1,221 @@
+#include "ops/conv2d.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "ops/dispatch.h"
+#include "ops/gemm.h"
+
+namespace kerasette {
+
+Padding parse_padding(const std::string& name) {
+  if (name == "valid") return Padding::Valid;
+  if (name == "same") return Padding::Same;
+  if (name == "causal") return Padding::Causal;
+  fail("Unknown padding '", name, "': expected 'valid', 'same' or 'causal'");
+}
+
+WindowAxis window_axis(int64_t in, int64_t k, int64_t stride, int64_t dilation, Padding padding) {
+  WindowAxis a;
+  a.in = in;
+  a.k = k;
+  a.stride = stride;
+  a.dilation = dilation;
+  const int64_t span = (k - 1) * dilation + 1;
+  if (padding == Padding::Same) {
+    a.out = (in + stride - 1) / stride;
+    const int64_t total = std::max<int64_t>((a.out - 1) * stride + span - in, 0);
+    a.pad_before = total / 2;  // TensorFlow: the odd row/col goes after
+    a.pad_after = total - a.pad_before;
+  } else if (padding == Padding::Causal) {
+    a.pad_before = span - 1;
+    a.out = in >= 1 ? (in - 1) / stride + 1 : 0;
+  } else {
+    a.out = in >= span ? (in - span) / stride + 1 : in - span + 1;  // <= 0 when too small
+  }
+  return a;
+}
+
+int64_t conv2d_slice_images(const Conv2dGeometry& g) {
+  const int64_t per_image = std::max<int64_t>(1, g.out_pixels() * g.col_width());
+  return std::max<int64_t>(1, std::min<int64_t>(g.batch, kIm2colMaxFloats / per_image));
+}
+
+void im2col(const Conv2dGeometry& g, const float* x, float* col) {
+  const int64_t H = g.h.in, W = g.w.in, C = g.cin, G = g.groups, Cg = C / G;
+  const int64_t OH = g.h.out, OW = g.w.out, KH = g.h.k, KW = g.w.k;
+  const int64_t Kg = g.k_group(), CW = g.col_width();
+  const int64_t rows = g.batch * OH;
+  const int64_t chunk = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(1, OW * CW));
+  parallel_for(rows, chunk, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / OH, oy = r % OH;
+      const float* xn = x + n * H * W * C;
+      float* crow = col + r * OW * CW;
+      for (int64_t ox = 0; ox < OW; ++ox) {
+        float* cp = crow + ox * CW;
+        const int64_t ix0 = ox * g.w.stride - g.w.pad_before;
+        for (int64_t a = 0; a < KH; ++a) {
+          const int64_t iy = oy * g.h.stride - g.h.pad_before + a * g.h.dilation;
+          const bool row_in = iy >= 0 && iy < H;
+          if (G == 1 && g.w.dilation == 1) {
+            // The window row is contiguous in x and in col: one copy for its in-bounds part.
+            float* dst = cp + a * KW * C;
+            const int64_t b_lo = row_in ? std::clamp<int64_t>(-ix0, 0, KW) : KW;
+            const int64_t b_hi = row_in ? std::clamp<int64_t>(W - ix0, b_lo, KW) : KW;
+            if (b_lo > 0) std::memset(dst, 0, sizeof(float) * b_lo * C);
+            if (b_hi > b_lo)
+              std::memcpy(dst + b_lo * C, xn + (iy * W + ix0 + b_lo) * C,
+                          sizeof(float) * (b_hi - b_lo) * C);
+            if (b_hi < KW) std::memset(dst + b_hi * C, 0, sizeof(float) * (KW - b_hi) * C);
+            continue;
+          }
+          for (int64_t b = 0; b < KW; ++b) {
+            const int64_t ix = ix0 + b * g.w.dilation;
+            const bool in = row_in && ix >= 0 && ix < W;
+            const float* src = xn + (iy * W + ix) * C;
+            for (int64_t grp = 0; grp < G; ++grp) {
+              float* dst = cp + grp * Kg + (a * KW + b) * Cg;
+              if (in)
+                std::memcpy(dst, src + grp * Cg, sizeof(float) * Cg);
+              else
+                std::memset(dst, 0, sizeof(float) * Cg);
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+void col2im(const Conv2dGeometry& g, const float* col, float* dx) {
+  const int64_t H = g.h.in, W = g.w.in, C = g.cin, G = g.groups, Cg = C / G;
+  const int64_t OH = g.h.out, OW = g.w.out, KH = g.h.k, KW = g.w.k;
+  const int64_t Kg = g.k_group(), CW = g.col_width();
+  parallel_for(g.batch, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) {
+      float* dxn = dx + n * H * W * C;
+      std::memset(dxn, 0, sizeof(float) * H * W * C);
+      for (int64_t oy = 0; oy < OH; ++oy)
+        for (int64_t a = 0; a < KH; ++a) {
+          const int64_t iy = oy * g.h.stride - g.h.pad_before + a * g.h.dilation;
+          if (iy < 0 || iy >= H) continue;
+          for (int64_t ox = 0; ox < OW; ++ox) {
+            const float* cp = col + ((n * OH + oy) * OW + ox) * CW;
+            for (int64_t b = 0; b < KW; ++b) {
+              const int64_t ix = ox * g.w.stride - g.w.pad_before + b * g.w.dilation;
+              if (ix < 0 || ix >= W) continue;
+              float* __restrict d = dxn + (iy * W + ix) * C;
+              for (int64_t grp = 0; grp < G; ++grp) {
+                const float* __restrict s = cp + grp * Kg + (a * KW + b) * Cg;
+                float* __restrict dg = d + grp * Cg;
+                for (int64_t c = 0; c < Cg; ++c) dg[c] += s[c];
+              }
+            }
+          }
+        }
+    }
+  });
+}
+
+void conv2d_forward(const Conv2dGeometry& g, const float* x, const float* kernel, const float* bias,
+                    Act act, float alpha, float* y, Tensor& col) {
+  const int64_t G = g.groups, Cg = g.cin / G, Og = g.cout / G, Kg = g.k_group();
+  const int64_t in_image = g.h.in * g.w.in * g.cin, out_image = g.out_pixels() * g.cout;
+  GemmEpilogue ep;
+  ep.act = act;
+  ep.alpha = alpha;
+  if (g.direct()) {
+    for (int64_t grp = 0; grp < G; ++grp) {
+      ep.bias = bias ? bias + grp * Og : nullptr;
+      gemm(false, false, g.batch * g.out_pixels(), Og, Cg, x + grp * Cg, g.cin, kernel + grp * Og,
+           g.cout, y + grp * Og, g.cout, false, &ep);
+    }
+    return;
+  }
+  const int64_t slice = conv2d_slice_images(g);
+  col.resize({slice * g.out_pixels(), g.col_width()});
+  for (int64_t n0 = 0; n0 < g.batch; n0 += slice) {
+    Conv2dGeometry sub = g;
+    sub.batch = std::min(slice, g.batch - n0);
+    im2col(sub, x + n0 * in_image, col.data());
+    for (int64_t grp = 0; grp < G; ++grp) {
+      ep.bias = bias ? bias + grp * Og : nullptr;
+      gemm(false, false, sub.batch * g.out_pixels(), Og, Kg, col.data() + grp * Kg, g.col_width(),
+           kernel + grp * Og, g.cout, y + n0 * out_image + grp * Og, g.cout, false, &ep);
+    }
+  }
+}
+
+void conv2d_backward_weight(const Conv2dGeometry& g, const float* x, const float* dy,
+                            float* dkernel, float* dbias, bool accumulate, Tensor& col,
+                            bool col_valid) {
+  const int64_t G = g.groups, Cg = g.cin / G, Og = g.cout / G, Kg = g.k_group();
+  const int64_t in_image = g.h.in * g.w.in * g.cin, out_image = g.out_pixels() * g.cout;
+  if (dbias) sum_rows_fixed(dy, dbias, g.batch * g.out_pixels(), g.cout, accumulate);
+  if (g.direct()) {
+    for (int64_t grp = 0; grp < G; ++grp)
+      gemm(true, false, Cg, Og, g.batch * g.out_pixels(), x + grp * Cg, g.cin, dy + grp * Og,
+           g.cout, dkernel + grp * Og, g.cout, accumulate);
+    return;
+  }
+  const int64_t slice = conv2d_slice_images(g);
+  col_valid = col_valid && slice >= g.batch;
+  if (!col_valid) col.resize({slice * g.out_pixels(), g.col_width()});
+  for (int64_t n0 = 0; n0 < g.batch; n0 += slice) {
+    Conv2dGeometry sub = g;
+    sub.batch = std::min(slice, g.batch - n0);
+    if (!col_valid) im2col(sub, x + n0 * in_image, col.data());
+    for (int64_t grp = 0; grp < G; ++grp)
+      gemm(true, false, Kg, Og, sub.batch * g.out_pixels(), col.data() + grp * Kg, g.col_width(),
+           dy + n0 * out_image + grp * Og, g.cout, dkernel + grp * Og, g.cout,
+           accumulate || n0 > 0);
+  }
+}
+
+void conv2d_backward_input(const Conv2dGeometry& g, const float* dy, const float* kernel, float* dx,
+                           Tensor& dcol) {
+  const int64_t G = g.groups, Cg = g.cin / G, Og = g.cout / G, Kg = g.k_group();
+  const int64_t in_image = g.h.in * g.w.in * g.cin, out_image = g.out_pixels() * g.cout;
+  if (g.direct()) {
+    for (int64_t grp = 0; grp < G; ++grp)
+      gemm(false, true, g.batch * g.out_pixels(), Cg, Og, dy + grp * Og, g.cout, kernel + grp * Og,
+           g.cout, dx + grp * Cg, g.cin);
+    return;
+  }
+  const int64_t slice = conv2d_slice_images(g);
+  dcol.resize({slice * g.out_pixels(), g.col_width()});
+  for (int64_t n0 = 0; n0 < g.batch; n0 += slice) {
+    Conv2dGeometry sub = g;
+    sub.batch = std::min(slice, g.batch - n0);
+    for (int64_t grp = 0; grp < G; ++grp)
+      gemm(false, true, sub.batch * g.out_pixels(), Kg, Og, dy + n0 * out_image + grp * Og, g.cout,
+           kernel + grp * Og, g.cout, dcol.data() + grp * Kg, g.col_width());
+    col2im(sub, dcol.data(), dx + n0 * in_image);
+  }
+}
+
+void sum_rows_fixed(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate) {
+  constexpr int64_t kRowsPerChunk = 1024;
+  const int64_t chunks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
+  if (chunks <= 1) {
+    cpu_kernels().sum_rows(x, out, rows, cols, accumulate);
+    return;
+  }
+  std::vector<float> partial(static_cast<size_t>(chunks * cols));
+  const CpuKernels& k = cpu_kernels();
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const int64_t r0 = c * kRowsPerChunk, r1 = std::min(rows, r0 + kRowsPerChunk);
+      k.sum_rows(x + r0 * cols, partial.data() + c * cols, r1 - r0, cols, false);
+    }
+  });
+  if (!accumulate) std::memset(out, 0, sizeof(float) * cols);
+  for (int64_t c = 0; c < chunks; ++c)
+    for (int64_t j = 0; j < cols; ++j) out[j] += partial[c * cols + j];
+}
+
+}  // namespace kerasette

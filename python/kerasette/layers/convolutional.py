@@ -1,0 +1,244 @@
+"""Convolution layers: Conv1D and Conv2D, and the argument checks shared with the
+pooling and reshaping layers (Keras's `standardize_tuple`, `standardize_padding`,
+`standardize_data_format`, and its automatic layer names).
+
+The engine computes in NHWC (channels_last); `data_format="channels_first"` is accepted as an
+argument and in configs but raises NotImplementedError when the layer is built.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from kerasette import activations, initializers, regularizers
+from kerasette.layers.core import _no_constraint
+from kerasette.layers.layer import Layer, unique_name
+
+
+def keras_name(cls_name: str) -> str:
+    """Keras's `to_snake_case`: `Conv2D` -> `conv2d`, `MaxPooling2D` -> `max_pooling2d`."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls_name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def init_layer(layer: Layer, kwargs: dict) -> None:
+    """Calls Layer.__init__ with Keras's default name for the class (digits not split off)."""
+    if kwargs.get("name") is None:
+        kwargs["name"] = unique_name(keras_name(type(layer).__name__))
+    Layer.__init__(layer, **kwargs)
+
+
+def standardize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tuple:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        out = (int(value),) * n
+    else:
+        try:
+            out = tuple(value)
+        except TypeError:
+            raise ValueError(
+                f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value}"
+            ) from None
+        if len(out) != n:
+            raise ValueError(
+                f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value}"
+            )
+        for v in out:
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+                raise ValueError(
+                    f"The `{name}` argument must be a tuple of {n} integers. Received "
+                    f"{name}={value} including element {v} of type {type(v)}"
+                )
+        out = tuple(int(v) for v in out)
+    bad = {v for v in out if (v < 0 if allow_zero else v <= 0)}
+    if bad:
+        req = ">= 0" if allow_zero else "> 0"
+        raise ValueError(
+            f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value} "
+            f"including values {bad} that do not satisfy `value {req}`"
+        )
+    return out
+
+
+def standardize_padding(value, allow_causal: bool = False) -> str:
+    if isinstance(value, (list, tuple)):
+        return value
+    padding = value.lower() if isinstance(value, str) else value
+    allowed = {"valid", "same"} | ({"causal"} if allow_causal else set())
+    if padding not in allowed:
+        raise ValueError(
+            f"The `padding` argument must be a list/tuple or one of {allowed}. Received: {value}"
+        )
+    return padding
+
+
+def standardize_data_format(data_format) -> str:
+    if data_format is None:
+        return "channels_last"
+    data_format = str(data_format).lower()
+    if data_format not in {"channels_first", "channels_last"}:
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format}"
+        )
+    return data_format
+
+
+def require_channels_last(layer: Layer) -> None:
+    if layer.data_format != "channels_last":
+        raise NotImplementedError(
+            f"Layer '{layer.name}': kerasette computes in channels_last (NHWC) only. Received: "
+            f"data_format={layer.data_format}. Transpose the input to channels_last (e.g. "
+            "`np.transpose(x, (0, 2, 3, 1))`) and use data_format='channels_last'."
+        )
+
+
+class BaseConv(Layer):
+    """N-D convolution (cross-correlation) with Keras's arguments; see Conv1D and Conv2D."""
+
+    rank = 2
+    _engine_kind = "conv"
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        kwargs.pop("lora_rank", None)
+        init_layer(self, kwargs)
+        n = self.rank
+        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
+            raise ValueError(
+                "Invalid value for argument `filters`. Expected a strictly positive value. "
+                f"Received filters={filters}."
+            )
+        self.filters = int(filters)
+        self.groups = int(groups)
+        if self.groups <= 0:
+            raise ValueError(
+                "The number of groups must be a positive integer. "
+                f"Received: groups={groups}."
+            )
+        if self.filters % self.groups != 0:
+            raise ValueError(
+                "The number of filters must be evenly divisible by the number of groups. "
+                f"Received: groups={self.groups}, filters={self.filters}."
+            )
+        self.kernel_size = standardize_tuple(kernel_size, n, "kernel_size")
+        self.strides = standardize_tuple(strides, n, "strides")
+        self.dilation_rate = standardize_tuple(dilation_rate, n, "dilation_rate")
+        self.padding = standardize_padding(padding, allow_causal=n == 1)
+        self.data_format = standardize_data_format(data_format)
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(
+                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
+            )
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        _no_constraint(kernel_constraint, "kernel_constraint")
+        _no_constraint(bias_constraint, "bias_constraint")
+        self._initializers = {"kernel": self.kernel_initializer, "bias": self.bias_initializer}
+        self._regularizers = {"kernel": self.kernel_regularizer, "bias": self.bias_regularizer}
+
+    def build(self, input_shape) -> None:
+        require_channels_last(self)
+        super().build(input_shape)
+
+    def engine_attrs(self) -> dict:
+        return {
+            "rank": self.rank, "filters": self.filters, "kernel_size": list(self.kernel_size),
+            "strides": list(self.strides), "dilation_rate": list(self.dilation_rate),
+            "padding": self.padding, "groups": self.groups, "use_bias": self.use_bias,
+            "activation": self.activation,
+        }
+
+    @property
+    def kernel(self):
+        return self.weights[0] if self.built else None
+
+    @property
+    def bias(self):
+        return self.weights[1] if self.built and self.use_bias else None
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "strides": self.strides,
+            "padding": self.padding,
+            "data_format": self.data_format,
+            "dilation_rate": self.dilation_rate,
+            "groups": self.groups,
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": None,
+            "bias_constraint": None,
+        })
+        return config
+
+
+class Conv2D(BaseConv):
+    """2D convolution over images (NHWC): `activation(conv2d(inputs, kernel) + bias)`.
+
+    Args:
+        filters: number of output channels.
+        kernel_size: int or (height, width) of the window.
+        strides: int or (sh, sw); `> 1` cannot be combined with `dilation_rate > 1`.
+        padding: "valid" or "same" (TensorFlow's rule: the odd padded row/col goes after).
+        data_format: "channels_last" (default) or "channels_first" (NotImplementedError at build).
+        dilation_rate: int or (dh, dw).
+        groups: input and output channels split into this many independent groups.
+        activation, use_bias, *_initializer, *_regularizer: as in Dense.
+
+    Input shape: `(batch, rows, cols, channels)`.
+    Output shape: `(batch, new_rows, new_cols, filters)`. The kernel is (kh, kw, cin / groups,
+    filters), as Keras stores it.
+
+    Example:
+        >>> layer = Conv2D(32, 3, activation="relu")
+    """
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1), groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         groups, activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, activity_regularizer,
+                         kernel_constraint, bias_constraint, **kwargs)
+
+
+class Conv1D(BaseConv):
+    """1D convolution over sequences (batch, steps, channels); padding may also be "causal".
+
+    Example:
+        >>> layer = Conv1D(16, 5, padding="causal")
+    """
+
+    rank = 1
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
+                         groups, activation, use_bias, kernel_initializer, bias_initializer,
+                         kernel_regularizer, bias_regularizer, activity_regularizer,
+                         kernel_constraint, bias_constraint, **kwargs)

@@ -1,0 +1,135 @@
+"""BatchNormalization over the last axis (channels_last feature maps and Dense features)."""
+
+from __future__ import annotations
+
+from kerasette import initializers, regularizers
+from kerasette.layers.convolutional import init_layer
+from kerasette.layers.core import _no_constraint
+from kerasette.layers.layer import Layer
+
+
+class BatchNormalization(Layer):
+    """Normalizes each channel: `gamma * (x - mean) / sqrt(var + epsilon) + beta`.
+
+    In a training step, mean and (biased) variance come from the batch (over every axis but the
+    last) and the moving statistics are updated as `moving * momentum + batch * (1 - momentum)`;
+    in predict/evaluate, and whenever `trainable` is False (as Keras does), the moving statistics
+    are used.
+
+    Args:
+        axis: the channel axis; only the last one (-1, or its positive index) is supported.
+        momentum: moving-average momentum.
+        epsilon: added to the variance.
+        center, scale: whether to learn `beta` / `gamma`.
+        *_initializer, *_regularizer: as in Keras.
+
+    Input shape: any, channels last. Output shape: the input shape.
+    Weights, in Keras's order: gamma, beta, moving_mean, moving_variance.
+
+    Example:
+        >>> layer = BatchNormalization()
+    """
+
+    _engine_kind = "batch_normalization"
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, synchronized=False, **kwargs):
+        renorm = kwargs.pop("renorm", False)
+        for key in ("renorm_clipping", "renorm_momentum", "fused", "virtual_batch_size",
+                    "adjustment"):
+            kwargs.pop(key, None)
+        if renorm:
+            raise NotImplementedError("BatchNormalization `renorm` is not supported by kerasette.")
+        init_layer(self, kwargs)
+        if isinstance(axis, (list, tuple)):  # Keras 2 writes the resolved axis as a list
+            if len(axis) != 1:
+                raise NotImplementedError(
+                    f"BatchNormalization over several axes is not supported. Received: axis={axis}"
+                )
+            axis = axis[0]
+        self.axis = int(axis)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.synchronized = bool(synchronized)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        _no_constraint(beta_constraint, "beta_constraint")
+        _no_constraint(gamma_constraint, "gamma_constraint")
+        self._initializers = {
+            "gamma": self.gamma_initializer, "beta": self.beta_initializer,
+            "moving_mean": self.moving_mean_initializer,
+            "moving_variance": self.moving_variance_initializer,
+        }
+        self._regularizers = {"gamma": self.gamma_regularizer, "beta": self.beta_regularizer}
+
+    def build(self, input_shape) -> None:
+        shapes = input_shape if isinstance(input_shape, list) and input_shape and isinstance(
+            input_shape[0], (list, tuple)) else [input_shape]
+        rank = len(shapes[0])
+        if not -rank <= self.axis < rank:
+            raise ValueError(
+                f"Invalid value for `axis` argument. Expected 0 <= axis < inputs.rank (with "
+                f"inputs.rank={rank}). Received: axis={self.axis}"
+            )
+        if self.axis % rank != rank - 1:
+            raise NotImplementedError(
+                f"Layer '{self.name}': kerasette normalizes over the last axis only. Received: "
+                f"axis={self.axis} for an input of rank {rank}."
+            )
+        super().build(input_shape)
+
+    def engine_attrs(self) -> dict:
+        return {"momentum": self.momentum, "epsilon": self.epsilon, "center": self.center,
+                "scale": self.scale}
+
+    @property
+    def gamma(self):
+        return self._named("gamma")
+
+    @property
+    def beta(self):
+        return self._named("beta")
+
+    @property
+    def moving_mean(self):
+        return self._named("moving_mean")
+
+    @property
+    def moving_variance(self):
+        return self._named("moving_variance")
+
+    def _named(self, name: str):
+        for w in self.weights:
+            if w.name == name:
+                return w
+        return None
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(
+                self.moving_variance_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": None,
+            "gamma_constraint": None,
+            "synchronized": self.synchronized,
+        })
+        return config
