@@ -1,0 +1,140 @@
+"""Model configs between Keras 2, Keras 3 and kerasette.
+
+`from_keras_config` rewrites a `model_config` written by either Keras version into what kerasette's
+`from_config` takes (section 11 of docs/keras-h5-format.md lists the differences);
+`to_keras2_config` writes a kerasette model in the Keras 2 spelling, the one both Keras versions
+load. `check_layer_classes` refuses classes kerasette cannot build, before anything is built.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+_MODEL_CLASSES = ("Sequential", "Functional", "Model")
+
+# Keys one Keras version writes that kerasette's layers do not take, dropped when they hold the
+# value that means "feature off" (any other value is left in, so the layer refuses it loudly).
+_DROP_IF_DEFAULT = {
+    "quantization_config": None,  # Keras 3 Dense/Conv
+    "lora_rank": None,
+    "lora_alpha": None,
+    "synchronized": False,  # Keras 3 BatchNormalization
+    "renorm": False,
+    "renorm_clipping": None,
+    "renorm_momentum": 0.99,
+    "input_axes": None,  # Keras 3 initializer configs
+    "output_axes": None,
+}
+
+
+def _entries(config: dict) -> list:
+    inner = config.get("config", config)
+    layers = inner.get("layers") if isinstance(inner, dict) else None
+    return layers if isinstance(layers, list) else []
+
+
+def _walk_layers(model_config: dict):
+    """Yields every layer entry, nested models' layers included."""
+    for entry in _entries(model_config):
+        if not isinstance(entry, dict):
+            continue
+        yield entry
+        if entry.get("class_name") in _MODEL_CLASSES:
+            yield from _walk_layers(entry)
+
+
+def _strip_defaults(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {
+            k: _strip_defaults(v) for k, v in obj.items()
+            if not (k in _DROP_IF_DEFAULT and v == _DROP_IF_DEFAULT[k])
+        }  # fmt: skip
+    if isinstance(obj, list):
+        return [_strip_defaults(v) for v in obj]
+    return obj
+
+
+def _dtype_name(dtype: Any) -> Any:
+    if isinstance(dtype, dict):  # Keras 3 DTypePolicy object
+        return (dtype.get("config") or {}).get("name", "float32")
+    return dtype
+
+
+def _normalize_layer(class_name: str, config: dict) -> dict:
+    config = _strip_defaults(config)
+    if "dtype" in config:
+        config["dtype"] = _dtype_name(config["dtype"])
+    if class_name == "InputLayer" and "batch_shape" in config:
+        config.setdefault("batch_input_shape", config.pop("batch_shape"))
+    elif class_name == "LeakyReLU" and "alpha" in config:
+        config.setdefault("negative_slope", config.pop("alpha"))
+    elif class_name == "BatchNormalization":
+        axis = config.get("axis")
+        if isinstance(axis, list) and len(axis) == 1:  # Keras 2 writes the resolved axis, [3]
+            config["axis"] = axis[0]
+    return config
+
+
+def from_keras_config(model_config: dict) -> dict:
+    """A copy of a Keras 2 or Keras 3 `model_config` that kerasette's `from_config` reads."""
+    model_config = copy.deepcopy(model_config)
+    for entry in _walk_layers(model_config):
+        if isinstance(entry.get("config"), dict) and entry.get("class_name") not in _MODEL_CLASSES:
+            entry["config"] = _normalize_layer(entry["class_name"], entry["config"])
+    return model_config
+
+
+def check_layer_classes(model_config: dict, registry: dict, custom_objects: dict | None) -> None:
+    """Raises a ValueError naming the first layer whose class kerasette cannot build."""
+    known = set(registry) | set(custom_objects or {})
+    top = model_config.get("class_name")
+    if top not in known:
+        raise ValueError(
+            f"Unknown model class '{top}'. kerasette rebuilds Sequential and Functional models; "
+            "a subclassed model can be supplied through `custom_objects` "
+            f"(`custom_objects={{'{top}': {top}}}`)."
+        )
+    for entry in _walk_layers(model_config):
+        cls = entry.get("class_name")
+        name = (entry.get("config") or {}).get("name", entry.get("name"))
+        if cls in known:
+            continue
+        if cls == "Lambda":
+            raise ValueError(
+                f"Layer '{name}' is a Lambda layer. Its function is Python code stored in the "
+                "file, and kerasette never runs code from a file. Rewrite it as a layer class "
+                "and pass that class in `custom_objects` (e.g. "
+                f"`custom_objects={{'Lambda': MyLayer}}`)."
+            )
+        raise ValueError(
+            f"Unknown layer class '{cls}' (layer '{name}'). kerasette looks classes up by name "
+            "among its own layers and `custom_objects` only; pass the class in "
+            f"`custom_objects={{'{cls}': {cls}}}`."
+        )
+
+
+def _keras2_layer(entry: dict) -> dict:
+    cls = entry.get("class_name")
+    if cls in _MODEL_CLASSES:
+        if cls == "Model":
+            entry["class_name"] = "Functional"
+        for sub in _entries(entry):
+            _keras2_layer(sub)
+        return entry
+    config = entry.get("config", {})
+    if cls == "LeakyReLU" and "negative_slope" in config:
+        # Keras 2 names the slope `alpha`; it writes the float32 value as a double.
+        config["alpha"] = config.pop("negative_slope")
+    if cls == "InputLayer" and "batch_shape" in config:
+        config["batch_input_shape"] = config.pop("batch_shape")
+    return entry
+
+
+def to_keras2_config(model) -> dict:
+    """`{"class_name": ..., "config": ...}` of a kerasette model, in the Keras 2 spelling."""
+    from kerasette.models.sequential import Sequential
+
+    class_name = "Sequential" if isinstance(model, Sequential) else "Functional"
+    entry = {"class_name": class_name, "config": copy.deepcopy(model.get_config())}
+    return _keras2_layer(entry)

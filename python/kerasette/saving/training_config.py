@@ -1,0 +1,141 @@
+"""The `training_config` of a Keras `.h5` file: how the model was compiled.
+
+Written as Keras 2 writes it (loss as passed, metrics wrapped per output as `MeanMetricWrapper`s,
+optimizer as `"Custom>Adam"` with `is_legacy_optimizer: false`, which makes tf_keras build the
+optimizer whose variables the file stores). Read from either Keras version; names are looked up
+in kerasette's tables and `custom_objects` only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kerasette.saving.optimizer_state import K2_CLASS_NAMES
+from kerasette.saving.serialization import serialize_keras_object
+
+# Optimizer config keys that Keras 3 writes and tf_keras's optimizers refuse.
+_KERAS3_ONLY_OPTIMIZER_KEYS = ("loss_scale_factor", "gradient_accumulation_steps")
+
+
+# ---- writing ----
+def _loss_entry(loss: Any) -> Any:
+    if loss is None or isinstance(loss, str):
+        return loss
+    if isinstance(loss, (list, tuple)):
+        return [_loss_entry(l) for l in loss]
+    if isinstance(loss, dict):
+        return {k: _loss_entry(v) for k, v in loss.items()}
+    if hasattr(loss, "get_config"):
+        return serialize_keras_object(loss)
+    return getattr(loss, "__name__", str(loss))
+
+
+def _metric_entries(model, output_index: int) -> list:
+    from kerasette import metrics as metrics_module
+
+    loss = model._losses[output_index]
+    out_shape = model._outputs[output_index].shape
+    out = []
+    for identifier in model._metric_ids[output_index]:
+        spec = metrics_module.resolve(identifier, loss, None, out_shape)
+        wrapped = isinstance(identifier, str) or not hasattr(identifier, "get_config")
+        if wrapped:
+            # Keras 2 wraps metric names and functions: {"name": as given, "fn": the function}.
+            out.append({"class_name": "MeanMetricWrapper",
+                        "config": {"name": spec.name, "dtype": "float32", "fn": spec.kind}})
+        else:
+            out.append(serialize_keras_object(spec.obj))
+    return out
+
+
+def _optimizer_config(optimizer) -> dict:
+    kind, _ = optimizer.engine_spec()
+    class_name = K2_CLASS_NAMES.get(kind, type(optimizer).__name__)
+    config = optimizer.get_config()
+    for key in _KERAS3_ONLY_OPTIMIZER_KEYS:
+        config.pop(key, None)
+    if config.get("name") == type(optimizer).__name__.lower():
+        config["name"] = class_name  # Keras 2's default names are capitalized ("Adam")
+    config.update({"jit_compile": False, "is_legacy_optimizer": False})
+    return {"class_name": "Custom>" + class_name, "config": config}
+
+
+def keras2_training_config(model) -> dict:
+    args = model._compile_args or {}
+    return {
+        "loss": _loss_entry(args.get("loss")),
+        "metrics": [_metric_entries(model, i) for i in range(len(model.output_names))],
+        "weighted_metrics": None,
+        "loss_weights": args.get("loss_weights"),
+        "optimizer_config": _optimizer_config(model.optimizer),
+    }
+
+
+# ---- reading ----
+def _is_object_config(value: Any) -> bool:
+    return isinstance(value, dict) and "class_name" in value
+
+
+def _read_loss(loss: Any, custom_objects) -> Any:
+    from kerasette import losses
+
+    if _is_object_config(loss):
+        return losses.deserialize(loss, custom_objects)
+    if isinstance(loss, list):
+        return [_read_loss(l, custom_objects) for l in loss]
+    if isinstance(loss, dict):
+        return {k: _read_loss(v, custom_objects) for k, v in loss.items()}
+    return loss
+
+
+def _read_metrics(metrics: Any, custom_objects) -> Any:
+    from kerasette import metrics as metrics_module
+
+    if _is_object_config(metrics):
+        return metrics_module.deserialize(metrics, custom_objects)
+    if isinstance(metrics, list):
+        return [_read_metrics(m, custom_objects) for m in metrics]
+    if isinstance(metrics, dict):
+        return {k: _read_metrics(v, custom_objects) for k, v in metrics.items()}
+    return metrics
+
+
+def _is_empty(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_is_empty(v) for v in value)
+    if isinstance(value, dict):
+        return all(_is_empty(v) for v in value.values())
+    return False
+
+
+def compile_from_training_config(model, training_config: dict, custom_objects, filepath: str):
+    """Compiles `model` as the file says and builds its engine (so state can be restored)."""
+    from kerasette import optimizers
+
+    try:
+        if not _is_empty(training_config.get("weighted_metrics")):
+            raise NotImplementedError("`weighted_metrics` are not supported by kerasette.")
+        optimizer = optimizers.deserialize(training_config["optimizer_config"], custom_objects)
+        metrics = training_config.get("metrics")
+        if _is_empty(metrics):
+            metrics = None
+        else:
+            metrics = _read_metrics(metrics, custom_objects)
+            # Keras 2 nests one list per output: `[[...]]` for a single-output model.
+            if (len(model.output_names) == 1 and isinstance(metrics, list) and len(metrics) == 1
+                    and isinstance(metrics[0], list)):
+                metrics = metrics[0]
+        model.compile(
+            optimizer=optimizer,
+            loss=_read_loss(training_config.get("loss"), custom_objects),
+            loss_weights=training_config.get("loss_weights"),
+            metrics=metrics,
+        )
+        model._compile_engine()
+    except (KeyError, TypeError, ValueError, NotImplementedError) as e:
+        raise ValueError(
+            f"Could not compile the model from the training configuration in '{filepath}': "
+            f"{e!s}. Pass `compile=False` to load the model without it."
+        ) from e
