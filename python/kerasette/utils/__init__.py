@@ -10,11 +10,14 @@ import random
 
 import numpy as np
 
+from kerasette.utils.model_visualization import plot_model
 from kerasette.utils.numerical_utils import normalize, to_categorical
 from kerasette.utils.plotting import plot_history
 from kerasette.utils.progbar import Progbar
 
-__all__ = ["Progbar", "normalize", "plot_history", "set_random_seed", "to_categorical"]
+__all__ = [
+    "Progbar", "normalize", "plot_history", "plot_model", "set_random_seed", "to_categorical",
+]
 
 
 def set_random_seed(seed: int) -> None:
