@@ -1,0 +1,58 @@
+"""Same seed and data: bit-identical weights whatever the thread count (MLP and convnet)."""
+
+import numpy as np
+
+import kerasette as keras
+from kerasette import layers
+
+
+def _train(build, x, y, threads, epochs=2, batch_size=16):
+    previous = keras.config.num_threads()
+    keras.config.set_num_threads(threads)
+    try:
+        keras.utils.set_random_seed(21)
+        model = build()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
+        return model.get_weights()
+    finally:
+        keras.config.set_num_threads(previous)
+
+
+def _assert_same(a, b):
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_convnet_bit_identical_on_1_and_2_threads(rng):
+    x = rng.random((96, 14, 14, 1), dtype=np.float32)
+    y = rng.integers(0, 10, 96)
+
+    def build():
+        return keras.Sequential([
+            keras.Input((14, 14, 1)),
+            layers.Conv2D(8, 5, padding="same", activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(16, 3, padding="same", activation="relu"),
+            layers.BatchNormalization(),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(64, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ])
+
+    _assert_same(_train(build, x, y, 1), _train(build, x, y, 2))
+
+
+def test_mlp_bit_identical_on_1_and_2_threads(rng):
+    x = rng.random((256, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 256)
+
+    def build():
+        return keras.Sequential([keras.Input((784,)), layers.Dense(512, activation="relu"),
+                                 layers.Dropout(0.2), layers.Dense(512, activation="relu"),
+                                 layers.Dense(10, activation="softmax")])
+
+    _assert_same(_train(build, x, y, 1, batch_size=128), _train(build, x, y, 2, batch_size=128))
