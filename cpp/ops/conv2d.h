@@ -41,7 +41,7 @@ struct Conv2dGeometry {
 };
 
 // The largest im2col workspace a slice may use (floats); a single image may exceed it.
-constexpr int64_t kIm2colMaxFloats = int64_t{1} << 21;
+constexpr int64_t kIm2colMaxFloats = int64_t{1} << 23;
 // Images per slice for this geometry.
 int64_t conv2d_slice_images(const Conv2dGeometry& g);
 

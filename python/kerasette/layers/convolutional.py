@@ -8,26 +8,12 @@ argument and in configs but raises NotImplementedError when the layer is built.
 
 from __future__ import annotations
 
-import re
 
 import numpy as np
 
 from kerasette import activations, initializers, regularizers
 from kerasette.layers.core import _no_constraint
-from kerasette.layers.layer import Layer, unique_name
-
-
-def keras_name(cls_name: str) -> str:
-    """Keras's `to_snake_case`: `Conv2D` -> `conv2d`, `MaxPooling2D` -> `max_pooling2d`."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", cls_name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def init_layer(layer: Layer, kwargs: dict) -> None:
-    """Calls Layer.__init__ with Keras's default name for the class (digits not split off)."""
-    if kwargs.get("name") is None:
-        kwargs["name"] = unique_name(keras_name(type(layer).__name__))
-    Layer.__init__(layer, **kwargs)
+from kerasette.layers.layer import Layer
 
 
 def standardize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tuple:
@@ -106,7 +92,7 @@ class BaseConv(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         kwargs.pop("lora_rank", None)
-        init_layer(self, kwargs)
+        Layer.__init__(self, **kwargs)
         n = self.rank
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
             raise ValueError(

@@ -20,8 +20,9 @@ _name_counters: dict[str, int] = defaultdict(int)
 
 
 def _snake_case(name: str) -> str:
+    """Keras's rule: `Dense` -> `dense`, `MaxPooling2D` -> `max_pooling2d`, `Conv2D` -> `conv2d`."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def unique_name(base: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from kerasette import initializers, regularizers
-from kerasette.layers.convolutional import init_layer
 from kerasette.layers.core import _no_constraint
 from kerasette.layers.layer import Layer
 
@@ -43,7 +42,7 @@ class BatchNormalization(Layer):
             kwargs.pop(key, None)
         if renorm:
             raise NotImplementedError("BatchNormalization `renorm` is not supported by kerasette.")
-        init_layer(self, kwargs)
+        Layer.__init__(self, **kwargs)
         if isinstance(axis, (list, tuple)):  # Keras 2 writes the resolved axis as a list
             if len(axis) != 1:
                 raise NotImplementedError(

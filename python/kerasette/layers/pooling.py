@@ -7,7 +7,6 @@ cells never win a max, and "same" average pooling leaves padded cells out of the
 from __future__ import annotations
 
 from kerasette.layers.convolutional import (
-    init_layer,
     require_channels_last,
     standardize_data_format,
     standardize_padding,
@@ -21,7 +20,7 @@ class BasePooling(Layer):
     _engine_kind: str | None = None
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
-        init_layer(self, kwargs)
+        Layer.__init__(self, **kwargs)
         n = self.rank
         self.pool_size = standardize_tuple(pool_size, n, "pool_size")
         strides = pool_size if strides is None else strides
@@ -116,7 +115,7 @@ class BaseGlobalPooling(Layer):
     _engine_kind: str | None = None
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):
-        init_layer(self, kwargs)
+        Layer.__init__(self, **kwargs)
         self.data_format = standardize_data_format(data_format)
         self.keepdims = bool(keepdims)
 

@@ -7,7 +7,6 @@ Padding and cropping share one engine layer (a crop is a negative pad); upsampli
 from __future__ import annotations
 
 from kerasette.layers.convolutional import (
-    init_layer,
     require_channels_last,
     standardize_data_format,
     standardize_tuple,
@@ -34,7 +33,7 @@ class _Spatial(Layer):
     rank = 2
 
     def __init__(self, data_format=None, **kwargs):
-        init_layer(self, kwargs)
+        Layer.__init__(self, **kwargs)
         self.data_format = standardize_data_format(data_format)
 
     def build(self, input_shape) -> None:
@@ -153,7 +152,7 @@ class ZeroPadding1D(Layer):
     _engine_kind = "pad_crop"
 
     def __init__(self, padding=1, **kwargs):
-        init_layer(self, kwargs)
+        Layer.__init__(self, **kwargs)
         self.padding = standardize_tuple(padding, 2, "padding", allow_zero=True)
 
     def engine_attrs(self) -> dict:
@@ -175,7 +174,7 @@ class Cropping1D(Layer):
     _engine_kind = "pad_crop"
 
     def __init__(self, cropping=(1, 1), **kwargs):
-        init_layer(self, kwargs)
+        Layer.__init__(self, **kwargs)
         self.cropping = standardize_tuple(cropping, 2, "cropping", allow_zero=True)
 
     def engine_attrs(self) -> dict:
@@ -197,7 +196,7 @@ class UpSampling1D(Layer):
     _engine_kind = "up_sampling"
 
     def __init__(self, size=2, **kwargs):
-        init_layer(self, kwargs)
+        Layer.__init__(self, **kwargs)
         self.size = int(size)
 
     def engine_attrs(self) -> dict:
