@@ -39,14 +39,14 @@ Tensor output_view(py::array& a) {
 
 py::array_t<float> to_numpy(const Tensor& t) {
   py::array_t<float> out(t.shape());
-  if (t.numel()) std::memcpy(out.mutable_data(), t.data(), sizeof(float) * t.numel());
+  if (t.numel()) t.copy_to_host(out.mutable_data());  // a device tensor is copied down
   return out;
 }
 
 void copy_into(Tensor& dst, const FloatArray& src, const std::string& what) {
   KS_CHECK(shape_of(src) == dst.shape(), what, ": expected shape ", shape_str(dst.shape()),
            ", received shape ", shape_str(shape_of(src)));
-  if (dst.numel()) std::memcpy(dst.data(), src.data(), sizeof(float) * dst.numel());
+  if (dst.numel()) dst.copy_from_host(src.data());
 }
 
 Attrs to_attrs(const py::dict& d) {
@@ -101,7 +101,18 @@ DataSet make_dataset(const std::vector<FloatArray>& xs, const std::vector<std::o
 
 }  // namespace
 
+void bind_cuda(py::module_& m);  // cuda_bindings.cpp
+
 PYBIND11_MODULE(_core, m) {
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const NotImplementedError& e) {
+      PyErr_SetString(PyExc_NotImplementedError, e.what());
+    } catch (const OutOfMemoryError& e) {
+      PyErr_SetString(PyExc_MemoryError, e.what());
+    }
+  });
   m.doc() = "kerasette's compiled engine";
 #ifdef KERASETTE_VERSION
   m.attr("__version__") = KERASETTE_VERSION;
@@ -112,6 +123,7 @@ PYBIND11_MODULE(_core, m) {
   m.attr("cuda_built") = false;
 #endif
 
+  bind_cuda(m);
   m.def("cpu_isa", &cpu_isa);
   m.def("supported_cpu_isas", &supported_cpu_isas);
   m.def("set_cpu_isa", &set_cpu_isa, py::arg("name"));
@@ -184,6 +196,14 @@ PYBIND11_MODULE(_core, m) {
   py::class_<Graph>(m, "Graph")
       .def(py::init<>())
       .def("add_input", &Graph::add_input, py::arg("shape"))
+      .def("set_device", [](Graph& g, const std::string& kind, bool strict) {
+        KS_CHECK(kind == "cpu" || kind == "cuda", "Graph.set_device: expected 'cpu' or 'cuda', "
+                 "received '", kind, "'");
+        g.set_device(kind == "cuda" ? Device::CUDA : Device::CPU, strict);
+      }, py::arg("kind"), py::arg("strict") = true)
+      .def_property_readonly("device", [](const Graph& g) {
+        return std::string(g.device() == Device::CUDA ? "cuda" : "cpu");
+      })
       .def("add_node", &Graph::add_node, py::arg("layer"), py::arg("inputs"))
       .def("node_shape", &Graph::node_shape)
       .def("set_outputs", &Graph::set_outputs)

@@ -1,7 +1,6 @@
 // Dense: y = act(x @ kernel + bias) over the last axis. kernel is (in, units), as Keras stores it.
 #include "nn/layer_registry.h"
-#include "ops/dispatch.h"
-#include "ops/gemm.h"
+#include "ops/device_ops.h"
 
 namespace kerasette {
 
@@ -39,10 +38,12 @@ class DenseLayer : public Layer {
     out_shape.back() = units_;
     GemmEpilogue ep;
     ep.bias = use_bias_ ? params_[1].value.data() : nullptr;
+    // The activation is not fused into the product's epilogue: backward and the fused losses need
+    // the pre-activation values, kept in st.logits.
     Tensor& z = (act_ == Act::Linear) ? out : st.logits;
-    z.resize(out_shape);
-    gemm(false, false, rows, units_, in_features_, x.data(), in_features_,
-         params_[0].value.data(), units_, z.data(), units_, false, &ep);
+    z.resize(out_shape, x.device());
+    gemm_on(x.device(), false, false, rows, units_, in_features_, x.data(), in_features_,
+            params_[0].value.data(), units_, z.data(), units_, false, &ep);
     if (act_ != Act::Linear) activation_forward(act_, alpha_, z, out);
   }
 
@@ -57,20 +58,21 @@ class DenseLayer : public Layer {
       dz = &st.saved[0];
     }
     if (trainable) {
-      gemm(true, false, in_features_, units_, rows, x.data(), in_features_, dz->data(), units_,
-           params_[0].grad.data(), units_, ctx.accumulate_param_grads);
+      gemm_on(x.device(), true, false, in_features_, units_, rows, x.data(), in_features_,
+              dz->data(), units_, params_[0].grad.data(), units_, ctx.accumulate_param_grads);
       if (use_bias_)
-        cpu_kernels().sum_rows(dz->data(), params_[1].grad.data(), rows, units_,
-                               ctx.accumulate_param_grads);
+        sum_rows_on(x.device(), dz->data(), params_[1].grad.data(), rows, units_,
+                    ctx.accumulate_param_grads);
     }
     if (din[0]) {
-      din[0]->resize(x.shape());
-      gemm(false, true, rows, in_features_, units_, dz->data(), units_, params_[0].value.data(),
-           units_, din[0]->data(), in_features_);
+      din[0]->resize(x.shape(), x.device());
+      gemm_on(x.device(), false, true, rows, in_features_, units_, dz->data(), units_,
+              params_[0].value.data(), units_, din[0]->data(), in_features_);
     }
   }
 
   Act output_activation() const override { return act_; }
+  bool supports(Device) const override { return true; }
 
  private:
   int64_t units_;

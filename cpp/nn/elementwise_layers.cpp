@@ -5,6 +5,10 @@
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "nn/layer_registry.h"
+#include "ops/device_ops.h"
+#ifdef KERASETTE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace kerasette {
 
@@ -27,7 +31,7 @@ class ActivationLayer : public Layer {
                 const std::vector<Tensor*>& din, NodeState& st, const StepContext&) override {
     if (!din[0]) return;
     if (st.loss_fused) {
-      din[0]->resize(dout.shape());
+      din[0]->resize(dout.shape(), dout.device());
       din[0]->copy_from(dout);
     } else {
       activation_backward(act_, alpha_, *in[0], out, dout, *din[0]);
@@ -38,6 +42,7 @@ class ActivationLayer : public Layer {
                               const NodeState&) const override {
     return in[0];
   }
+  bool supports(Device) const override { return true; }
 
  private:
   Act act_;
@@ -62,7 +67,15 @@ class ReluLayer : public Layer {
   void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState&,
                const StepContext&) override {
     const Tensor& x = *in[0];
-    out.resize(x.shape());
+    out.resize(x.shape(), x.device());
+    if (x.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      return cuda::relu_layer_forward(x.data(), out.data(), x.numel(), max_value_, slope_,
+                                      threshold_);
+#else
+      no_cuda_build("ReLU");
+#endif
+    }
     const float* xp = x.data();
     float* yp = out.data();
     parallel_for(x.numel(), 1 << 15, [&](int64_t b, int64_t e) {
@@ -76,7 +89,15 @@ class ReluLayer : public Layer {
                 const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
     if (!din[0]) return;
     const Tensor& x = *in[0];
-    din[0]->resize(x.shape());
+    din[0]->resize(x.shape(), x.device());
+    if (x.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      return cuda::relu_layer_backward(x.data(), dout.data(), din[0]->data(), x.numel(),
+                                       max_value_, slope_, threshold_);
+#else
+      no_cuda_build("ReLU");
+#endif
+    }
     const float* xp = x.data();
     const float* dy = dout.data();
     float* dx = din[0]->data();
@@ -87,6 +108,7 @@ class ReluLayer : public Layer {
       }
     });
   }
+  bool supports(Device) const override { return true; }
 
  private:
   float max_value_, slope_, threshold_;
@@ -110,16 +132,24 @@ class DropoutLayer : public Layer {
   void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState& st,
                const StepContext& ctx) override {
     const Tensor& x = *in[0];
-    out.resize(x.shape());
+    out.resize(x.shape(), x.device());
     if (!ctx.training || rate_ <= 0.0f) {
       out.copy_from(x);
       return;
     }
     if (st.saved.empty()) st.saved.resize(1);
     Tensor& mask = st.saved[0];
-    mask.resize(x.shape());
+    mask.resize(x.shape(), x.device());
     const float scale = rate_ >= 1.0f ? 0.0f : 1.0f / (1.0f - rate_);
     const uint64_t stream = mix_seed(seed_, ctx.step);
+    if (x.device() == Device::CUDA) {  // the same Philox counters: the same mask, bit for bit
+#ifdef KERASETTE_WITH_CUDA
+      return cuda::dropout_forward(x.data(), out.data(), mask.data(), x.numel(), rate_, scale,
+                                   seed_, stream);
+#else
+      no_cuda_build("Dropout");
+#endif
+    }
     const float* xp = x.data();
     float* yp = out.data();
     float* mp = mask.data();
@@ -142,10 +172,17 @@ class DropoutLayer : public Layer {
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, NodeState& st, const StepContext& ctx) override {
     if (!din[0]) return;
-    din[0]->resize(in[0]->shape());
+    din[0]->resize(in[0]->shape(), in[0]->device());
     if (!ctx.training || rate_ <= 0.0f) {
       din[0]->copy_from(dout);
       return;
+    }
+    if (dout.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      return cuda::mul(dout.data(), st.saved[0].data(), din[0]->data(), dout.numel());
+#else
+      no_cuda_build("Dropout");
+#endif
     }
     const float* mp = st.saved[0].data();
     const float* dy = dout.data();
@@ -155,6 +192,7 @@ class DropoutLayer : public Layer {
       for (int64_t i = b; i < e; ++i) dx[i] = dy[i] * mp[i];
     });
   }
+  bool supports(Device) const override { return true; }
 
  private:
   float rate_;
@@ -205,6 +243,7 @@ class ReshapeLayer : public Layer {
                 const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
     if (din[0]) *din[0] = dout.reshaped(in[0]->shape());
   }
+  bool supports(Device) const override { return true; }  // views only
 
  private:
   Shape target_, out_;

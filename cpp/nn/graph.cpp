@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/parallel.h"
+#include "ops/device_ops.h"
 #include "ops/dispatch.h"
 
 namespace kerasette {
@@ -49,6 +50,42 @@ std::vector<Param*> Graph::trainable_params() {
       for (Param& p : l->params())
         if (p.trainable) out.push_back(&p);
   return out;
+}
+
+void Graph::set_device(Device device, bool strict) {
+#ifndef KERASETTE_WITH_CUDA
+  if (device == Device::CUDA) no_cuda_build("set_device('cuda')");
+#endif
+  requested_device_ = device;
+  device_strict_ = strict;
+  prepared_ = false;
+}
+
+void Graph::place_on_device() {
+  Device d = requested_device_;
+  if (d == Device::CUDA)
+    for (const Node& n : nodes_)
+      if (n.layer && !n.layer->supports(Device::CUDA)) {
+        if (device_strict_)
+          throw NotImplementedError(str_cat(
+              "Layer '", n.layer->name(), "' has no CUDA implementation yet, so this model cannot "
+              "run on the GPU. Run it on the CPU: kerasette.config.set_device('cpu')"));
+        d = Device::CPU;
+        break;
+      }
+  if (d != device_) {  // buffers of the other device are dropped, made again on first use
+    for (Node& n : nodes_) {
+      n.out = n.grad = n.staging = Tensor();
+      n.state.saved.clear();
+      n.state.logits = Tensor();
+    }
+    coef_ = per_sample_ = scratch_ = sample_weight_ = Tensor();
+    for (Tensor& t : scratch_bufs_) t = Tensor();
+    for (Tensor& t : targets_) t = Tensor();
+  }
+  device_ = d;
+  for (Layer* l : layers_) l->place_params(d);
+  if (optimizer_) optimizer_->place(d);
 }
 
 void Graph::compile(std::vector<OutputLoss> losses, std::unique_ptr<Optimizer> optimizer) {
@@ -98,7 +135,9 @@ void Graph::prepare() {
   output_losses_.assign(losses_.size(), 0.0);
   grad_written_.assign(nodes_.size(), false);
   layer_grad_written_.assign(layers_.size(), 0);
+  if (cuda_state_) reset_device_sums();
   prepared_ = true;
+  place_on_device();
 }
 
 // Batch rows of `src` into `dst`: a view when they are contiguous (no copy), else a copy into
@@ -127,6 +166,7 @@ static void gather_rows(const Tensor& src, const int64_t* index, int64_t begin, 
 void Graph::load_batch(const DataSet& data, int64_t begin, int64_t end, bool with_targets) {
   KS_CHECK(data.inputs.size() == input_nodes_.size(), "Expected ", input_nodes_.size(),
            " input arrays, got ", data.inputs.size());
+  if (device_ == Device::CUDA) return load_batch_cuda(data, begin, end, with_targets);
   for (size_t i = 0; i < input_nodes_.size(); ++i)
     gather_rows(data.inputs[i], data.index, begin, end, nodes_[input_nodes_[i]].out,
                 nodes_[input_nodes_[i]].staging);
@@ -240,7 +280,7 @@ void Graph::backward(const StepContext& base_ctx) {
     layer_grad_written_[li] = 1;
     for (int k : pending) {
       Tensor& g = nodes_[n.inputs[k]].grad;
-      cpu_kernels().axpy(g.numel(), 1.0f, scratch_bufs_[k].data(), g.data());
+      axpy_on(g.device(), g.numel(), 1.0f, scratch_bufs_[k].data(), g.data());
     }
   }
   // Layers that no gradient reached this step get zero gradients, never stale ones.
@@ -294,6 +334,7 @@ void Graph::accumulate(double total_loss) {
 void Graph::train_batches(const DataSet& data, int64_t batch_size, int64_t first, int64_t count) {
   KS_CHECK(compiled_, "You must call `compile()` before training the model.");
   if (!prepared_) prepare();
+  place_on_device();
   const int64_t n = data.size();
   std::vector<Param*> params = trainable_params();
   for (int64_t b = first; b < first + count; ++b) {
@@ -304,6 +345,14 @@ void Graph::train_batches(const DataSet& data, int64_t batch_size, int64_t first
     ctx.training = true;
     ctx.step = static_cast<uint64_t>(optimizer_->iterations);
     forward(ctx);
+    if (device_ == Device::CUDA) {
+      losses_cuda(true);
+      backward(ctx);
+      regularization_cuda(true);
+      optimizer_->apply(params);
+      accumulate_cuda();
+      continue;
+    }
     double loss = compute_losses(true);
     backward(ctx);
     loss += regularization(true);
@@ -315,6 +364,7 @@ void Graph::train_batches(const DataSet& data, int64_t batch_size, int64_t first
 void Graph::test_batches(const DataSet& data, int64_t batch_size, int64_t first, int64_t count) {
   KS_CHECK(compiled_, "You must call `compile()` before evaluating the model.");
   if (!prepared_) prepare();
+  place_on_device();
   const int64_t n = data.size();
   for (int64_t b = first; b < first + count; ++b) {
     const int64_t begin = b * batch_size, end = std::min(n, begin + batch_size);
@@ -322,6 +372,12 @@ void Graph::test_batches(const DataSet& data, int64_t batch_size, int64_t first,
     load_batch(data, begin, end, true);
     StepContext ctx;
     forward(ctx);
+    if (device_ == Device::CUDA) {
+      losses_cuda(false);
+      regularization_cuda(false);
+      accumulate_cuda();
+      continue;
+    }
     double loss = compute_losses(false) + regularization(false);
     accumulate(loss);
   }
@@ -331,6 +387,8 @@ void Graph::predict(const DataSet& data, int64_t batch_size, std::vector<Tensor>
                     bool training) {
   KS_CHECK(outputs.size() == outputs_.size(), "predict: expected ", outputs_.size(), " outputs");
   const int64_t n = data.size();
+  if (!prepared_) prepare();
+  place_on_device();
   for (int64_t begin = 0; begin < n; begin += batch_size) {
     const int64_t end = std::min(n, begin + batch_size);
     load_batch(data, begin, end, false);
@@ -341,20 +399,26 @@ void Graph::predict(const DataSet& data, int64_t batch_size, std::vector<Tensor>
     for (size_t o = 0; o < outputs_.size(); ++o) {
       const Tensor& y = nodes_[outputs_[o]].out;
       const int64_t row = y.numel() / (end - begin);
-      std::memcpy(outputs[o].data() + begin * row, y.data(), sizeof(float) * y.numel());
+      y.copy_to_host(outputs[o].data() + begin * row);
     }
   }
 }
 
 std::vector<double> Graph::results() const {
-  std::vector<double> out(sums_.size());
-  for (size_t i = 0; i < sums_.size(); ++i) out[i] = counts_[i] > 0 ? sums_[i] / counts_[i] : 0.0;
+  std::vector<double> sums = sums_;
+  if (cuda_state_) {
+    const std::vector<double> dev = device_sums();
+    for (size_t i = 0; i < sums.size() && i < dev.size(); ++i) sums[i] += dev[i];
+  }
+  std::vector<double> out(sums.size());
+  for (size_t i = 0; i < sums.size(); ++i) out[i] = counts_[i] > 0 ? sums[i] / counts_[i] : 0.0;
   return out;
 }
 
 void Graph::reset_metrics() {
   std::fill(sums_.begin(), sums_.end(), 0.0);
   std::fill(counts_.begin(), counts_.end(), 0.0);
+  if (cuda_state_) reset_device_sums();
 }
 
 }  // namespace kerasette

@@ -36,6 +36,14 @@ class Graph {
   void set_outputs(const std::vector<int>& ids);
   size_t num_outputs() const { return outputs_.size(); }
 
+  // Where the graph runs. On CUDA the parameters, gradients, optimizer slots and activations stay
+  // on the GPU; a step copies in only the batch and copies out nothing (loss and metric sums are
+  // accumulated on the device, read by results()). strict: a layer without a CUDA path raises
+  // NotImplementedError naming it; not strict: the graph quietly stays on the CPU (the default
+  // device of a CUDA build is chosen that way). Throws in a build without CUDA.
+  void set_device(Device device, bool strict = true);
+  Device device() const { return device_; }
+
   void compile(std::vector<OutputLoss> losses, std::unique_ptr<Optimizer> optimizer);
   bool compiled() const { return compiled_; }
   // Checks a target's per-sample shape against output `o` (ValueError naming both shapes).
@@ -76,6 +84,21 @@ class Graph {
   double regularization(bool add_grads);
   void accumulate(double total_loss);
   void prepare();
+  // Resolves the device (strict or fallback) and moves parameters and slots there.
+  void place_on_device();
+
+  // The CUDA step (graph_cuda.cpp): the batch in through pinned staging, losses, metrics and
+  // penalties summed into device accumulators.
+  void load_batch_cuda(const DataSet& data, int64_t begin, int64_t end, bool with_targets);
+  void losses_cuda(bool with_grad);
+  void regularization_cuda(bool add_grads);
+  void accumulate_cuda();  // metrics into the device sums; counts on the host
+  std::vector<double> device_sums() const;  // synchronizes
+  void reset_device_sums();
+
+  Device requested_device_ = Device::CPU, device_ = Device::CPU;
+  bool device_strict_ = true;
+  std::shared_ptr<void> cuda_state_;  // graph_cuda.cpp's CudaState
 
   std::vector<Node> nodes_;
   std::vector<int> input_nodes_, outputs_;

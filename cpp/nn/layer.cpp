@@ -4,7 +4,11 @@
 
 #include "core/parallel.h"
 #include "nn/layer_registry.h"
+#include "ops/device_ops.h"
 #include "ops/dispatch.h"
+#ifdef KERASETTE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace kerasette {
 
@@ -35,6 +39,13 @@ Param& Layer::add_param(const std::string& name, const Shape& shape, bool traina
   return params_.back();
 }
 
+void Layer::place_params(Device device) {
+  for (Param& p : params_) {
+    if (p.value.defined() && p.value.device() != device) p.value = p.value.to(device);
+    if (p.grad.defined() && p.grad.device() != device) p.grad = p.grad.to(device);
+  }
+}
+
 void Layer::shape_error(const std::string& what) const {
   fail("Layer '", name_, "': ", what);
 }
@@ -61,7 +72,19 @@ Act parse_activation(const std::string& name) {
 constexpr int64_t kElementChunk = 1 << 14;
 
 void activation_forward(Act act, float alpha, const Tensor& x, Tensor& y) {
-  y.resize(x.shape());
+  y.resize(x.shape(), x.device());
+  if (x.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+    const int64_t cols = x.ndim() ? x.dim(-1) : 1;
+    if (act == Act::Softmax)
+      cuda::softmax_rows(x.data(), y.data(), cols ? x.numel() / cols : 0, cols);
+    else
+      cuda::act_forward(act, alpha, x.data(), y.data(), x.numel());
+    return;
+#else
+    no_cuda_build("activation_forward");
+#endif
+  }
   const CpuKernels& k = cpu_kernels();
   const float* xp = x.data();
   float* yp = y.data();
@@ -81,7 +104,20 @@ void activation_forward(Act act, float alpha, const Tensor& x, Tensor& y) {
 
 void activation_backward(Act act, float alpha, const Tensor& x, const Tensor& y, const Tensor& dy,
                          Tensor& dx) {
-  dx.resize(x.shape());
+  dx.resize(x.shape(), x.device());
+  if (x.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+    const int64_t cols = x.ndim() ? x.dim(-1) : 1;
+    if (act == Act::Softmax)
+      cuda::softmax_rows_backward(y.data(), dy.data(), dx.data(), cols ? x.numel() / cols : 0,
+                                  cols);
+    else
+      cuda::act_backward(act, alpha, x.data(), y.data(), dy.data(), dx.data(), x.numel());
+    return;
+#else
+    no_cuda_build("activation_backward");
+#endif
+  }
   const CpuKernels& k = cpu_kernels();
   const float *xp = x.data(), *yp = y.data(), *dyp = dy.data();
   float* dxp = dx.data();

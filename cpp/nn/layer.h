@@ -57,6 +57,12 @@ class Layer {
     return state.logits.defined() ? &state.logits : nullptr;
   }
 
+  // Whether forward and backward can run on `device` (tensors there). Layers with a CUDA path
+  // override this; the graph refuses the others on CUDA with NotImplementedError.
+  virtual bool supports(Device device) const { return device == Device::CPU; }
+  // Moves the parameters (values and gradients) to `device`; a no-op when they are there.
+  void place_params(Device device);
+
   const std::string& name() const { return name_; }
   std::vector<Param>& params() { return params_; }
   const std::vector<Param>& params() const { return params_; }

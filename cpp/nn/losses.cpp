@@ -4,6 +4,10 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "ops/device_ops.h"
+#ifdef KERASETTE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace kerasette {
 
@@ -30,7 +34,18 @@ class ElementwiseLoss : public Loss {
  public:
   void compute(const Tensor& pred, const Tensor*, const Tensor& target, const float* coef,
                float* per_sample, Tensor* grad) const override {
-    if (grad) grad->resize(pred.shape());
+    if (grad) grad->resize(pred.shape(), pred.device());
+    if (pred.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      const int64_t n = pred.dim(0);
+      cuda::elementwise_loss(cuda_kind(), cuda_delta(), pred.data(), target.data(), coef,
+                             per_sample, grad ? grad->data() : nullptr, n,
+                             n ? pred.numel() / n : 0);
+      return;
+#else
+      no_cuda_build("loss");
+#endif
+    }
     for_samples(pred, target, [&](int64_t i, const float* p, const float* t, int64_t d) {
       double acc = 0.0;
       float* g = grad ? grad->data() + i * d : nullptr;
@@ -45,9 +60,21 @@ class ElementwiseLoss : public Loss {
   }
   // Loss of one element and its derivative with respect to the prediction.
   virtual float value(float p, float t, float* dl) const = 0;
+#ifdef KERASETTE_WITH_CUDA
+  virtual cuda::ElementwiseLoss cuda_kind() const = 0;
+  virtual float cuda_delta() const { return 0.0f; }
+#endif
 };
 
+#ifdef KERASETTE_WITH_CUDA
+#define KS_CUDA_KIND(k) \
+  cuda::ElementwiseLoss cuda_kind() const override { return cuda::ElementwiseLoss::k; }
+#else
+#define KS_CUDA_KIND(k)
+#endif
+
 class MeanSquaredError : public ElementwiseLoss {
+  KS_CUDA_KIND(MeanSquaredError)
   float value(float p, float t, float* dl) const override {
     const float e = p - t;
     *dl = 2.0f * e;
@@ -56,6 +83,7 @@ class MeanSquaredError : public ElementwiseLoss {
 };
 
 class MeanAbsoluteError : public ElementwiseLoss {
+  KS_CUDA_KIND(MeanAbsoluteError)
   float value(float p, float t, float* dl) const override {
     const float e = p - t;
     *dl = e > 0 ? 1.0f : (e < 0 ? -1.0f : 0.0f);
@@ -66,6 +94,10 @@ class MeanAbsoluteError : public ElementwiseLoss {
 class Huber : public ElementwiseLoss {
  public:
   explicit Huber(float delta) : delta_(delta) {}
+  KS_CUDA_KIND(Huber)
+#ifdef KERASETTE_WITH_CUDA
+  float cuda_delta() const override { return delta_; }
+#endif
   float value(float p, float t, float* dl) const override {
     const float e = p - t, a = std::fabs(e);
     if (a <= delta_) {
@@ -92,7 +124,18 @@ class BinaryCrossentropy : public Loss {
                float* per_sample, Tensor* grad) const override {
     const bool use_logits = from_logits_ || fused;
     const Tensor& src = (fused && logits) ? *logits : pred;
-    if (grad) grad->resize(pred.shape());
+    if (grad) grad->resize(pred.shape(), pred.device());
+    if (pred.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      const int64_t n = src.dim(0);
+      cuda::binary_crossentropy(src.data(), target.data(), coef, per_sample,
+                                grad ? grad->data() : nullptr, n, n ? src.numel() / n : 0,
+                                use_logits, smoothing_);
+      return;
+#else
+      no_cuda_build("binary_crossentropy");
+#endif
+    }
     for_samples(src, target, [&](int64_t i, const float* p, const float* t, int64_t d) {
       double acc = 0.0;
       float* g = grad ? grad->data() + i * d : nullptr;
@@ -155,6 +198,16 @@ class CategoricalCrossentropy : public Loss {
     }
   }
 
+  void check_target_values(const float* t, int64_t count, int64_t c) const override {
+    if (!sparse_) return;
+    for (int64_t r = 0; r < count; ++r) {
+      const float v = t[r];
+      KS_CHECK(v >= 0 && v < static_cast<float>(c) && v == std::floor(v),
+               "Received a label value of ", v, " which is outside the valid range of [0, ", c,
+               ") for sparse_categorical_crossentropy (labels must be integers)");
+    }
+  }
+
   void compute(const Tensor& pred, const Tensor* logits, const Tensor& target, const float* coef,
                float* per_sample, Tensor* grad) const override {
     const bool use_logits = from_logits_ || fused;
@@ -163,17 +216,19 @@ class CategoricalCrossentropy : public Loss {
     const int64_t rows = c ? pred.numel() / c : 0;
     const int64_t n = pred.dim(0);
     const int64_t rows_per_sample = n ? rows / n : 0;
-    if (grad) grad->resize(pred.shape());
-    // Validate sparse labels first, so a bad label raises instead of reading out of bounds.
-    if (sparse_) {
-      const float* t = target.data();
-      for (int64_t r = 0; r < rows; ++r) {
-        const float v = t[r];
-        KS_CHECK(v >= 0 && v < static_cast<float>(c) && v == std::floor(v),
-                 "Received a label value of ", v, " which is outside the valid range of [0, ", c,
-                 ") for sparse_categorical_crossentropy (labels must be integers)");
-      }
+    if (grad) grad->resize(pred.shape(), pred.device());
+    if (pred.device() == Device::CUDA) {  // labels were checked on the host (check_target_values)
+#ifdef KERASETTE_WITH_CUDA
+      cuda::categorical_crossentropy(src.data(), target.data(), coef, per_sample,
+                                     grad ? grad->data() : nullptr, n, rows_per_sample, c, sparse_,
+                                     use_logits, smoothing_);
+      return;
+#else
+      no_cuda_build("categorical_crossentropy");
+#endif
     }
+    // Validate sparse labels first, so a bad label raises instead of reading out of bounds.
+    check_target_values(target.data(), rows, c);
     parallel_for(n, chunk_for(n, std::max<int64_t>(1, 8192 / std::max<int64_t>(c, 1))),
                  [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {

@@ -23,6 +23,10 @@ class Loss {
   virtual bool fuses_with(Act) const { return false; }
   // Checks the target's per-sample shape against the output's; throws ValueError.
   virtual void check_target(const Shape& pred_sample, const Shape& target_sample) const;
+  // Checks target values on the host before they go to a device that cannot raise (integer
+  // labels in range); `classes` is the output's last dimension.
+  virtual void check_target_values(const float* /*target*/, int64_t /*count*/,
+                                   int64_t /*classes*/) const {}
   bool fused = false;  // set by the graph when the output's activation fuses with this loss
 };
 
@@ -31,7 +35,8 @@ std::unique_ptr<Loss> make_loss(const std::string& kind, const Attrs& attrs);
 class Metric {
  public:
   virtual ~Metric() = default;
-  // Per-sample values (weighted by the sample weights by the graph).
+  // Per-sample values (weighted by the sample weights by the graph). On CUDA tensors, per_sample
+  // is a device pointer.
   virtual void compute(const Tensor& pred, const Tensor& target, float* per_sample) const = 0;
 };
 

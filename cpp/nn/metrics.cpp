@@ -3,6 +3,15 @@
 
 #include "core/parallel.h"
 #include "nn/losses.h"
+#include "ops/device_ops.h"
+#ifdef KERASETTE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#define KS_METRIC_ON_CUDA(pred, call) \
+  if ((pred).device() == Device::CUDA) return (void)(call)
+#else
+#define KS_METRIC_ON_CUDA(pred, call) \
+  if ((pred).device() == Device::CUDA) no_cuda_build("metric")
+#endif
 
 namespace kerasette {
 
@@ -36,6 +45,9 @@ class BinaryAccuracy : public Metric {
  public:
   explicit BinaryAccuracy(float threshold) : threshold_(threshold) {}
   void compute(const Tensor& pred, const Tensor& target, float* out) const override {
+    const int64_t n = pred.dim(0);
+    KS_METRIC_ON_CUDA(pred, cuda::binary_accuracy(pred.data(), target.data(), out, n,
+                                                  n ? pred.numel() / n : 0, threshold_));
     per_sample(pred, target, out, [&](const float* p, const float* t, int64_t d, int64_t) {
       int64_t hits = 0;
       for (int64_t j = 0; j < d; ++j) hits += ((p[j] > threshold_ ? 1.0f : 0.0f) == t[j]);
@@ -54,6 +66,9 @@ class TopKAccuracy : public Metric {
   TopKAccuracy(bool sparse, int64_t k) : sparse_(sparse), k_(k) {}
   void compute(const Tensor& pred, const Tensor& target, float* out) const override {
     const int64_t c = pred.dim(-1);
+    const int64_t n = pred.dim(0);
+    KS_METRIC_ON_CUDA(pred, cuda::top_k_accuracy(pred.data(), target.data(), out, n,
+                                                 n ? pred.numel() / n : 0, c, sparse_, k_));
     per_sample(pred, target, out, [&](const float* p, const float* t, int64_t d, int64_t) {
       return mean_over_rows(p, t, d, c, sparse_ ? 1 : c, [&](const float* pr, const float* tr) {
         const int64_t label = sparse_ ? static_cast<int64_t>(tr[0]) : argmax(tr, c);
@@ -75,6 +90,9 @@ class ErrorMetric : public Metric {
  public:
   explicit ErrorMetric(bool squared) : squared_(squared) {}
   void compute(const Tensor& pred, const Tensor& target, float* out) const override {
+    const int64_t n = pred.dim(0);
+    KS_METRIC_ON_CUDA(pred, cuda::error_metric(pred.data(), target.data(), out, n,
+                                               n ? pred.numel() / n : 0, squared_));
     per_sample(pred, target, out, [&](const float* p, const float* t, int64_t d, int64_t) {
       double acc = 0.0;
       for (int64_t j = 0; j < d; ++j) {

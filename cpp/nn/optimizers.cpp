@@ -4,7 +4,21 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "ops/device_ops.h"
 #include "ops/dispatch.h"
+#ifdef KERASETTE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+// The update of a variable on its own device: the CUDA kernel or the CPU table's, same arguments.
+#define KS_UPDATE(p, fn, ...)                                         \
+  do {                                                                \
+    if ((p).value.device() == Device::CUDA)                           \
+      cuda::fn(__VA_ARGS__);                                          \
+    else                                                              \
+      cpu_kernels().fn(__VA_ARGS__);                                  \
+  } while (0)
+#else
+#define KS_UPDATE(p, fn, ...) cpu_kernels().fn(__VA_ARGS__)
+#endif
 
 namespace kerasette {
 
@@ -63,14 +77,21 @@ void Optimizer::build(const std::vector<Param*>& vars) {
   slots_.assign(vars.size(), {});
   for (size_t i = 0; i < vars.size(); ++i)
     for (size_t s = 0; s < n_slots; ++s)
-      slots_[i].push_back(Tensor::full(vars[i]->value.shape(), initial_slot_value(s)));
+      slots_[i].push_back(
+          Tensor::full(vars[i]->value.shape(), initial_slot_value(s), vars[i]->value.device()));
   clipped_.assign(vars.size(), Tensor());
   built_ = true;
 }
 
+void Optimizer::place(Device device) {
+  for (auto& var_slots : slots_)
+    for (Tensor& t : var_slots)
+      if (t.defined() && t.device() != device) t = t.to(device);
+  for (Tensor& t : clipped_) t = Tensor();
+}
+
 void Optimizer::apply(const std::vector<Param*>& vars) {
   if (!built_ || slots_.size() != vars.size()) build(vars);
-  const CpuKernels& k = cpu_kernels();
   const float lr = current_learning_rate();
   // Gradient clipping, in Keras's order: clipnorm per variable, then global norm, then value.
   const bool clipping = clipnorm > 0 || clipvalue > 0 || global_clipnorm > 0;
@@ -80,28 +101,24 @@ void Optimizer::apply(const std::vector<Param*>& vars) {
     double global_sq = 0.0;
     for (size_t i = 0; i < vars.size(); ++i) {
       Tensor& c = clipped_[i];
-      c.resize(vars[i]->grad.shape());
+      const Device dev = vars[i]->grad.device();
+      c.resize(vars[i]->grad.shape(), dev);
       c.copy_from(vars[i]->grad);
       if (clipnorm > 0) {
-        const double norm = std::sqrt(k.sum_squares(c.data(), c.numel()));
-        if (norm > clipnorm) {
-          const float s = static_cast<float>(clipnorm / norm);
-          for (int64_t j = 0; j < c.numel(); ++j) c.data()[j] *= s;
-        }
+        const double norm = std::sqrt(sum_squares_on(dev, c.data(), c.numel()));
+        if (norm > clipnorm) scale_on(dev, c.data(), c.numel(), static_cast<float>(clipnorm / norm));
       }
-      global_sq += k.sum_squares(c.data(), c.numel());
+      global_sq += sum_squares_on(dev, c.data(), c.numel());
       grads[i] = c.data();
     }
     const double global_norm = std::sqrt(global_sq);
     for (size_t i = 0; i < vars.size(); ++i) {
       Tensor& c = clipped_[i];
-      if (global_clipnorm > 0 && global_norm > global_clipnorm) {
-        const float s = static_cast<float>(global_clipnorm / global_norm);
-        for (int64_t j = 0; j < c.numel(); ++j) c.data()[j] *= s;
-      }
+      if (global_clipnorm > 0 && global_norm > global_clipnorm)
+        scale_on(c.device(), c.data(), c.numel(), static_cast<float>(global_clipnorm / global_norm));
       if (clipvalue > 0) {
         const float v = static_cast<float>(clipvalue);
-        for (int64_t j = 0; j < c.numel(); ++j) c.data()[j] = std::fmin(std::fmax(c.data()[j], -v), v);
+        clip_on(c.device(), c.data(), c.numel(), -v, v);
       }
     }
   }
@@ -109,6 +126,11 @@ void Optimizer::apply(const std::vector<Param*>& vars) {
   for (size_t i = 0; i < vars.size(); ++i) {
     Param& p = *vars[i];
     const float decay = 1.0f - static_cast<float>(weight_decay) * lr;
+    if (p.value.device() == Device::CUDA) {  // one fused kernel over the whole variable
+      if (weight_decay > 0) scale_on(Device::CUDA, p.value.data(), p.value.numel(), decay);
+      update(p, grads[i], slots_[i], lr, 0, p.value.numel());
+      continue;
+    }
     // Updates are elementwise: fixed chunks shared among threads change no result.
     parallel_for(p.value.numel(), kUpdateChunk, [&](int64_t b, int64_t e) {
       if (weight_decay > 0) {  // decoupled: w -= w * wd * lr, before the update (Keras 3)
@@ -134,7 +156,7 @@ class SGD : public Optimizer {
   }
   void update(Param& p, const float* g, std::vector<Tensor>& s, float lr, int64_t b,
               int64_t e) override {
-    cpu_kernels().sgd_update(p.value.data() + b, g + b, s.empty() ? nullptr : s[0].data() + b,
+    KS_UPDATE(p, sgd_update, p.value.data() + b, g + b, s.empty() ? nullptr : s[0].data() + b,
                              e - b, lr, momentum_, nesterov_);
   }
 
@@ -161,7 +183,7 @@ class Adam : public Optimizer {
   }
   void update(Param& p, const float* g, std::vector<Tensor>& s, float, int64_t b,
               int64_t e) override {
-    cpu_kernels().adam_update(p.value.data() + b, g + b, s[0].data() + b, s[1].data() + b,
+    KS_UPDATE(p, adam_update, p.value.data() + b, g + b, s[0].data() + b, s[1].data() + b,
                               amsgrad_ ? s[2].data() + b : nullptr, e - b, alpha_,
                               static_cast<float>(b1_), static_cast<float>(b2_), eps_);
   }
@@ -191,7 +213,7 @@ class RMSprop : public Optimizer {
               int64_t e) override {
     float* mom = momentum_ > 0 ? s[1].data() + b : nullptr;
     float* mg = centered_ ? s[momentum_ > 0 ? 2 : 1].data() + b : nullptr;
-    cpu_kernels().rmsprop_update(p.value.data() + b, g + b, s[0].data() + b, mg, mom, e - b, lr,
+    KS_UPDATE(p, rmsprop_update, p.value.data() + b, g + b, s[0].data() + b, mg, mom, e - b, lr,
                                  rho_, momentum_, eps_);
   }
 
@@ -210,7 +232,7 @@ class Adagrad : public Optimizer {
   float initial_slot_value(size_t) const override { return initial_; }
   void update(Param& p, const float* g, std::vector<Tensor>& s, float lr, int64_t b,
               int64_t e) override {
-    cpu_kernels().adagrad_update(p.value.data() + b, g + b, s[0].data() + b, e - b, lr, eps_);
+    KS_UPDATE(p, adagrad_update, p.value.data() + b, g + b, s[0].data() + b, e - b, lr, eps_);
   }
 
  private:
@@ -228,7 +250,7 @@ class Adadelta : public Optimizer {
   }
   void update(Param& p, const float* g, std::vector<Tensor>& s, float lr, int64_t b,
               int64_t e) override {
-    cpu_kernels().adadelta_update(p.value.data() + b, g + b, s[0].data() + b, s[1].data() + b,
+    KS_UPDATE(p, adadelta_update, p.value.data() + b, g + b, s[0].data() + b, s[1].data() + b,
                                   e - b, lr, rho_, eps_);
   }
 
@@ -261,7 +283,7 @@ class Nadam : public Optimizer {
   }
   void update(Param& p, const float* g, std::vector<Tensor>& s, float lr, int64_t b,
               int64_t e) override {
-    cpu_kernels().nadam_update(p.value.data() + b, g + b, s[0].data() + b, s[1].data() + b,
+    KS_UPDATE(p, nadam_update, p.value.data() + b, g + b, s[0].data() + b, s[1].data() + b,
                                e - b, lr, static_cast<float>(b1_), static_cast<float>(b2_), c_m_,
                                c_g_, c_v_, eps_);
   }

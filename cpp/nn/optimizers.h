@@ -31,6 +31,8 @@ class Optimizer {
   void build(const std::vector<Param*>& vars);
   // One update of every variable from its gradient; increments iterations.
   void apply(const std::vector<Param*>& vars);
+  // Moves the slots to `device` (the graph calls it with its own device before each run).
+  void place(Device device);
   float current_learning_rate() const { return static_cast<float>(schedule.at(iterations)); }
 
   virtual std::vector<std::string> slot_names() const = 0;  // Keras's names, e.g. momentum, velocity

@@ -1,0 +1,103 @@
+// The contract of the CUDA kernels, in plain C++ (no CUDA types), so that engine .cpp files can
+// call them. Compiled only with -DKERASETTE_CUDA=ON; every caller sits behind KERASETTE_WITH_CUDA.
+//
+// Rules, as for the CPU kernels (kernels/cpu/kernels.h): device pointers and sizes in, no shape
+// checks (the op above checks). Every launcher is asynchronous on the engine's one stream (the
+// legacy default stream), so work is ordered like the CPU's program order; the few functions that
+// return a host value (sum_squares, ...) synchronize and say so. A launch error throws
+// std::runtime_error ("CUDA error in <kernel>: <reason>").
+//
+// Formulas mirror the CPU kernels operation by operation; results differ from the CPU only by
+// float rounding (libdevice's expf/tanhf/erff instead of the CPU's polynomials, FMA contraction,
+// other summation trees), except dropout masks, which are bit-identical (same Philox counters).
+// Reductions use fixed trees that depend only on the sizes: the same inputs give the same bits.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/cpu/kernels.h"  // Act
+
+namespace kerasette::cuda {
+
+// ---- GEMM ----
+// C[M x N] (row stride ldc) = op(A) op(B) (+ C when accumulate); then, when accumulate is false,
+// C = act(C + bias[j]) (bias may be null; act is never Softmax). Operands as in ops/gemm.h:
+// op(A) is A (M x K, lda) or, when trans_a, A^T with A stored K x M; likewise B.
+// FP32 on the CUDA cores by default; TF32 tensor cores (about 10 mantissa bits per product) only
+// when set_gemm_tf32(true) or the environment variable KERASETTE_CUDA_TF32=1 is set at start.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate, const float* bias,
+          Act act, float alpha);
+void set_gemm_tf32(bool on);
+bool gemm_tf32();
+
+// ---- elementwise ----
+void fill(float* x, int64_t n, float value);
+void scale(float* x, int64_t n, float a);                 // x *= a
+void clip(float* x, int64_t n, float lo, float hi);       // x = min(max(x, lo), hi)
+void axpy(int64_t n, float a, const float* x, float* y);  // y = a x + y
+void mul(const float* a, const float* b, float* out, int64_t n);
+void act_forward(Act act, float alpha, const float* x, float* y, int64_t n);
+void act_backward(Act act, float alpha, const float* x, const float* y, const float* dy, float* dx,
+                  int64_t n);
+void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols);
+void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
+void add_bias_rows(float* y, const float* bias, int64_t rows, int64_t cols);
+// out[c] (+)= sum over rows of x[r, c]: a fixed tree (16 row groups, each in row order, then
+// combined in group order), so the bits depend only on the data and the sizes.
+void sum_rows(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate);
+// Keras's ReLU layer (max_value, negative_slope, threshold), forward and backward.
+void relu_layer_forward(const float* x, float* y, int64_t n, float max_value, float slope,
+                        float threshold);
+void relu_layer_backward(const float* x, const float* dy, float* dx, int64_t n, float max_value,
+                         float slope, float threshold);
+// Inverted dropout: mask[i] = (uniform(philox(seed, stream, i / 4)[i % 4]) >= rate) ? scale : 0,
+// y = x * mask: the CPU DropoutLayer's masks, bit for bit.
+void dropout_forward(const float* x, float* y, float* mask, int64_t n, float rate, float scale,
+                     uint64_t seed, uint64_t stream);
+
+// ---- reductions into device accumulators (double, so epoch sums keep their precision) ----
+// acc[0] += scale * sum_i x[i] (* w[i] when w is not null); one block, fixed tree.
+void weighted_sum_into(const float* x, const float* w, int64_t n, double scale, double* acc);
+// acc[0] += scale * sum(l1 |w| + l2 w^2); g (if not null) += l1 sign(w) + 2 l2 w.
+void penalty_into(const float* w, float* g, int64_t n, float l1, float l2, double scale,
+                  double* acc);
+// coef[i] = base * (w ? w[i] : 1)
+void loss_coefficients(float* coef, const float* w, int64_t n, float base);
+// Sum of x^2 in double (fixed tree); synchronizes to return it.
+double sum_squares(const float* x, int64_t n);
+
+// ---- losses: per_sample[N]; grad (may be null) = coef[i] * d loss_i / d pred ----
+enum class ElementwiseLoss : int { MeanSquaredError = 0, MeanAbsoluteError, Huber };
+void elementwise_loss(ElementwiseLoss kind, float delta, const float* pred, const float* target,
+                      const float* coef, float* per_sample, float* grad, int64_t n, int64_t d);
+void binary_crossentropy(const float* pred, const float* target, const float* coef,
+                         float* per_sample, float* grad, int64_t n, int64_t d, bool use_logits,
+                         float smoothing);
+// rows_per_sample rows of c classes per sample; sparse targets hold one label per row.
+void categorical_crossentropy(const float* pred, const float* target, const float* coef,
+                              float* per_sample, float* grad, int64_t n, int64_t rows_per_sample,
+                              int64_t c, bool sparse, bool use_logits, float smoothing);
+
+// ---- metrics, per sample ----
+void binary_accuracy(const float* pred, const float* target, float* out, int64_t n, int64_t d,
+                     float threshold);
+void top_k_accuracy(const float* pred, const float* target, float* out, int64_t n, int64_t d,
+                    int64_t c, bool sparse, int64_t k);
+void error_metric(const float* pred, const float* target, float* out, int64_t n, int64_t d,
+                  bool squared);
+
+// ---- optimizer updates, in place: the formulas of kernels/cpu/kernels.h ----
+void sgd_update(float* w, const float* g, float* m, int64_t n, float lr, float momentum,
+                bool nesterov);
+void adam_update(float* w, const float* g, float* m, float* v, float* vhat, int64_t n, float alpha,
+                 float b1, float b2, float eps);
+void rmsprop_update(float* w, const float* g, float* v, float* mg, float* mom, int64_t n, float lr,
+                    float rho, float momentum, float eps);
+void adagrad_update(float* w, const float* g, float* acc, int64_t n, float lr, float eps);
+void adadelta_update(float* w, const float* g, float* ag, float* ad, int64_t n, float lr, float rho,
+                     float eps);
+void nadam_update(float* w, const float* g, float* m, float* v, int64_t n, float lr, float b1,
+                  float b2, float c_m, float c_g, float c_v, float eps);
+
+}  // namespace kerasette::cuda
