@@ -2,9 +2,9 @@
 // (its kernel (k, cin, cout) has the memory layout of a (1, k, cin, cout) one). The math and the path
 // rule (direct GEMM for 1x1 stride-1 kernels, im2col + GEMM otherwise) live in ops/conv2d.
 //
-// NodeState.saved: [0] the im2col workspace (still valid for backward when the batch fit in one
-// slice), [1] d(loss)/d(pre-activation), [2] the col2im workspace. All are resized, never
-// reallocated once large enough.
+// NodeState.saved: [0] the im2col workspace (still valid for backward when forward filled it for
+// the whole batch: NodeState.workspace_valid), [1] d(loss)/d(pre-activation), [2] the col2im
+// workspace. All are resized, never reallocated once large enough.
 #include "nn/layer_registry.h"
 #include "nn/shape_text.h"
 #include "ops/conv2d.h"
@@ -74,9 +74,9 @@ class ConvLayer : public Layer {
     const bool fused = act_ == Act::Linear || act_ == Act::Relu;
     Tensor& z = fused ? out : st.logits;
     z.resize(out_shape);
-    conv2d_forward(g, x.data(), params_[0].value.data(),
-                   use_bias_ ? params_[1].value.data() : nullptr, fused ? act_ : Act::Linear,
-                   alpha_, z.data(), st.saved[0]);
+    st.workspace_valid = conv2d_forward(g, x.data(), params_[0].value.data(),
+                                        use_bias_ ? params_[1].value.data() : nullptr,
+                                        fused ? act_ : Act::Linear, alpha_, z.data(), st.saved[0]);
     if (!fused) activation_forward(act_, alpha_, z, out);
   }
 
@@ -96,7 +96,7 @@ class ConvLayer : public Layer {
       // The forward call's im2col matrix is reused when the whole batch fit in one slice.
       conv2d_backward_weight(g, x.data(), dz->data(), params_[0].grad.data(),
                              use_bias_ ? params_[1].grad.data() : nullptr,
-                             ctx.accumulate_param_grads, st.saved[0], true);
+                             ctx.accumulate_param_grads, st.saved[0], st.workspace_valid);
     }
     if (din[0]) {
       din[0]->resize(x.shape());

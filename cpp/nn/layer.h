@@ -31,6 +31,7 @@ struct NodeState {
   std::vector<Tensor> saved;  // per-call buffers a layer keeps from forward for backward
   Tensor logits;              // pre-activation output, when the layer ends in an activation
   bool loss_fused = false;    // the loss gives d(loss)/d(logits) directly: skip the activation
+  bool workspace_valid = false;  // saved[0] still holds what forward computed for backward
 };
 
 class Layer {

@@ -121,7 +121,7 @@ void col2im(const Conv2dGeometry& g, const float* col, float* dx) {
   });
 }
 
-void conv2d_forward(const Conv2dGeometry& g, const float* x, const float* kernel, const float* bias,
+bool conv2d_forward(const Conv2dGeometry& g, const float* x, const float* kernel, const float* bias,
                     Act act, float alpha, float* y, Tensor& col) {
   const int64_t G = g.groups, Cg = g.cin / G, Og = g.cout / G, Kg = g.k_group();
   const int64_t in_image = g.h.in * g.w.in * g.cin, out_image = g.out_pixels() * g.cout;
@@ -134,7 +134,22 @@ void conv2d_forward(const Conv2dGeometry& g, const float* x, const float* kernel
       gemm(false, false, g.batch * g.out_pixels(), Og, Cg, x + grp * Cg, g.cin, kernel + grp * Og,
            g.cout, y + grp * Og, g.cout, false, &ep);
     }
-    return;
+    return false;
+  }
+  if (g.direct_taps()) {
+    const CpuKernels& k = cpu_kernels();
+    const int64_t OH = g.h.out, OW = g.w.out, row = OW * g.cout;
+    parallel_for(g.batch * OH, chunk_for(g.batch * OH, 8), [&](int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const int64_t n = r / OH, oy = r % OH;
+        float* yr = y + r * row;
+        k.conv2d_direct_row(x + n * in_image, g.h.in, g.w.in, g.cin, kernel, g.h.k, g.w.k, g.cout,
+                            g.h.stride, g.w.stride, g.h.dilation, g.w.dilation, g.h.pad_before,
+                            g.w.pad_before, bias, oy, OW, yr);
+        if (act != Act::Linear) k.act_forward(act, alpha, yr, yr, row);
+      }
+    });
+    return false;
   }
   const int64_t slice = conv2d_slice_images(g);
   col.resize({slice * g.out_pixels(), g.col_width()});
@@ -148,6 +163,7 @@ void conv2d_forward(const Conv2dGeometry& g, const float* x, const float* kernel
            kernel + grp * Og, g.cout, y + n0 * out_image + grp * Og, g.cout, false, &ep);
     }
   }
+  return slice >= g.batch;
 }
 
 void conv2d_backward_weight(const Conv2dGeometry& g, const float* x, const float* dy,

@@ -2,9 +2,12 @@
 // and the window geometry shared with the pooling layers.
 //
 // Path rule (conv2d_forward): a 1x1 kernel with stride 1 and no padding reads the input as the GEMM's
-// A matrix directly (rows = pixels, cols = channels); every other shape goes through im2col into a
-// caller-owned workspace, then one GEMM per group with the bias in the GEMM epilogue. The batch is
-// processed in slices of whole images so that the im2col buffer stays under kIm2colMaxFloats.
+// A matrix directly (rows = pixels, cols = channels); a window of at most kDirectMaxTaps input
+// values per output (cin * kh * kw: first layers on grayscale or RGB images) is computed directly,
+// accumulators across output channels, because im2col would copy every input kh * kw times for
+// a GEMM with little work per byte; every other shape goes through im2col into a caller-owned
+// workspace, then one GEMM per group with the bias in the GEMM epilogue. The batch is processed
+// in slices of whole images so that the im2col buffer stays under kIm2colMaxFloats.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -26,6 +29,8 @@ struct WindowAxis {
 };
 WindowAxis window_axis(int64_t in, int64_t k, int64_t stride, int64_t dilation, Padding padding);
 
+constexpr int64_t kDirectMaxTaps = 32;
+
 struct Conv2dGeometry {
   int64_t batch = 0;           // images in this call
   int64_t cin = 0, cout = 0, groups = 1;
@@ -34,6 +39,9 @@ struct Conv2dGeometry {
   int64_t col_width() const { return k_group() * groups; }        // im2col row length
   int64_t out_pixels() const { return h.out * w.out; }
   // 1x1, stride 1, no padding: the input already is the im2col matrix.
+  bool direct_taps() const {
+    return groups == 1 && cout <= kConvDirectMaxOut && h.k * w.k * cin <= kDirectMaxTaps;
+  }
   bool direct() const {
     return h.k == 1 && w.k == 1 && h.stride == 1 && w.stride == 1 && h.pad_before == 0 &&
            w.pad_before == 0;
@@ -55,8 +63,8 @@ void col2im(const Conv2dGeometry& g, const float* col, float* dx);
 // y[batch, OH, OW, cout] = act(conv(x) + bias) (bias may be null; act applied in the GEMM
 // epilogue, never Softmax). `col` is the workspace, resized here and reused between calls; when the
 // batch fits in one slice it still holds the im2col matrix afterwards (conv2d_backward_weight can
-// then skip recomputing it).
-void conv2d_forward(const Conv2dGeometry& g, const float* x, const float* kernel, const float* bias,
+// then skip recomputing it): the return value says whether it does.
+bool conv2d_forward(const Conv2dGeometry& g, const float* x, const float* kernel, const float* bias,
                     Act act, float alpha, float* y, Tensor& col);
 // dkernel (+)= im2col(x)^T dy; dbias (+)= column sums of dy (null to skip). `col_valid`: col holds
 // im2col(x) for the whole batch from the forward call.

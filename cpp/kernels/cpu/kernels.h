@@ -36,6 +36,8 @@ enum class Act : int {
   Count
 };
 
+constexpr int64_t kConvDirectMaxOut = 256;
+
 struct CpuKernels {
   const char* name;
 
@@ -59,6 +61,14 @@ struct CpuKernels {
   void (*gemm_small_m)(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_rs,
                        int64_t a_cs, const float* b, int64_t ldb, float* c, int64_t ldc,
                        bool accumulate);
+
+  // ---- direct convolution (NHWC, groups == 1, cout <= kConvDirectMaxOut) ----
+  // y[ox, o] for ox < OW of output row oy of one image: bias + sum over taps (a, b) and input
+  // channels c, in that order, of x[iy, ix, c] * kernel[a, b, c, o]; padded taps are skipped.
+  void (*conv2d_direct_row)(const float* x, int64_t H, int64_t W, int64_t C, const float* kernel,
+                            int64_t KH, int64_t KW, int64_t O, int64_t sh, int64_t sw, int64_t dh,
+                            int64_t dw, int64_t pad_top, int64_t pad_left, const float* bias,
+                            int64_t oy, int64_t OW, float* y);
 
   // ---- elementwise ----
   void (*act_forward)(Act act, float alpha, const float* x, float* y, int64_t n);

@@ -5,6 +5,7 @@ namespace kerasette::cpu::KS_ISA {
 
 void fill_gemm(CpuKernels& t);          // gemm_kernels.cpp
 void fill_gemm_small(CpuKernels& t);    // gemm_small.cpp
+void fill_conv_direct(CpuKernels& t);   // conv_direct.cpp
 void fill_elementwise(CpuKernels& t);   // elementwise.cpp
 void fill_optimizers(CpuKernels& t);    // optimizer_updates.cpp
 
@@ -14,6 +15,7 @@ const CpuKernels& table() {
     t.name = KS_ISA_NAME;
     fill_gemm(t);
     fill_gemm_small(t);
+    fill_conv_direct(t);
     fill_elementwise(t);
     fill_optimizers(t);
     return t;
