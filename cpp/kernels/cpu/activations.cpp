@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/simd.h"
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #endif
@@ -18,29 +19,8 @@
 namespace kerasette::cpu::KS_ISA {
 namespace {
 
-#define KS_INLINE inline __attribute__((always_inline))
+// ---- vector vocabulary beyond simd.h ----
 
-#if defined(__AVX512F__)
-constexpr int kW = 16;
-#elif defined(__AVX2__)
-constexpr int kW = 8;
-#else
-constexpr int kW = 4;
-#endif
-
-typedef float vf __attribute__((vector_size(kW * sizeof(float))));
-typedef int32_t vi __attribute__((vector_size(kW * sizeof(float))));
-typedef uint32_t vu __attribute__((vector_size(kW * sizeof(float))));
-
-// ---- vector vocabulary ----
-
-KS_INLINE vf splat(float a) { return vf{} + a; }
-KS_INLINE vf load(const float* p) {
-  vf v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-KS_INLINE void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 KS_INLINE vf sel(vi m, vf a, vf b) { return m ? a : b; }
 KS_INLINE vf vabs(vf x) { return (vf)((vu)x & 0x7fffffffu); }
 KS_INLINE vf neg_abs(vf x) { return (vf)((vu)x | 0x80000000u); }

@@ -3,27 +3,10 @@
 // GEMM does little work per byte; here each output pixel keeps its cout accumulators in one small
 // array and the taps are added in a fixed order, vectorized across output channels.
 #include "kernels/cpu/kernels.h"
-
-#include <cstring>
+#include "kernels/cpu/simd.h"
 
 namespace kerasette::cpu::KS_ISA {
 namespace {
-
-#if defined(__AVX512F__)
-constexpr int kW = 16;
-#elif defined(__AVX2__)
-constexpr int kW = 8;
-#else
-constexpr int kW = 4;
-#endif
-typedef float vf __attribute__((vector_size(kW * sizeof(float))));
-
-inline vf load(const float* p) {
-  vf v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 
 // cout == NV vectors exactly: the accumulators live in registers for the whole window.
 template <int NV>

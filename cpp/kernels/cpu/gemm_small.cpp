@@ -2,32 +2,15 @@
 // with B read in place, row by row. Packing B, which the blocked GEMM does, would move more memory
 // than this multiplication reads; here each row of B is streamed once per call and fed to m <= 4
 // rows of accumulators kept in registers.
-#include <cstring>
-
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/simd.h"
 
 namespace kerasette::cpu::KS_ISA {
 namespace {
 
-#if defined(__AVX512F__)
-constexpr int kW = 16;
-#elif defined(__AVX2__)
-constexpr int kW = 8;
-#else
-constexpr int kW = 4;
-#endif
 constexpr int kVecs = 4;                 // vectors per row of a column block
 constexpr int kBlock = kVecs * kW;       // columns of one block
 constexpr int kMaxRows = 4;
-
-typedef float vf __attribute__((vector_size(kW * sizeof(float))));
-
-inline vf load(const float* p) {
-  vf v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
 
 // One full block of kBlock columns for exactly M rows.
 template <int M>
