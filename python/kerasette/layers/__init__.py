@@ -8,6 +8,7 @@ from kerasette.layers.core import (
     Flatten,
     Input,
     InputLayer,
+    Permute,
     Reshape,
 )
 from kerasette.layers.convolutional import Conv1D, Conv2D
@@ -51,7 +52,8 @@ from kerasette.layers.merging import (
 )
 
 _LAYER_CLASSES = [
-    Activation, Dense, Dropout, ELU, Flatten, InputLayer, LeakyReLU, ReLU, Reshape, Softmax,
+    Activation, Dense, Dropout, ELU, Flatten, InputLayer, LeakyReLU, Permute, ReLU, Reshape,
+    Softmax,
     Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract,
 ]
 

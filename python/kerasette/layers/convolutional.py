@@ -2,8 +2,8 @@
 pooling and reshaping layers (Keras's `standardize_tuple`, `standardize_padding`,
 `standardize_data_format`, and its automatic layer names).
 
-The engine computes in NHWC (channels_last); `data_format="channels_first"` is accepted as an
-argument and in configs but raises NotImplementedError when the layer is built.
+The engine computes in NHWC (channels_last); with `data_format="channels_first"` a layer wraps its
+engine computation in two transposes (see `Layer.build`), so it takes and gives NCHW tensors.
 """
 
 from __future__ import annotations
@@ -71,15 +71,6 @@ def standardize_data_format(data_format) -> str:
     return data_format
 
 
-def require_channels_last(layer: Layer) -> None:
-    if layer.data_format != "channels_last":
-        raise NotImplementedError(
-            f"Layer '{layer.name}': kerasette computes in channels_last (NHWC) only. Received: "
-            f"data_format={layer.data_format}. Transpose the input to channels_last (e.g. "
-            "`np.transpose(x, (0, 2, 3, 1))`) and use data_format='channels_last'."
-        )
-
-
 class BaseConv(Layer):
     """N-D convolution (cross-correlation) with Keras's arguments; see Conv1D and Conv2D."""
 
@@ -133,10 +124,6 @@ class BaseConv(Layer):
         self._initializers = {"kernel": self.kernel_initializer, "bias": self.bias_initializer}
         self._regularizers = {"kernel": self.kernel_regularizer, "bias": self.bias_regularizer}
 
-    def build(self, input_shape) -> None:
-        require_channels_last(self)
-        super().build(input_shape)
-
     def engine_attrs(self) -> dict:
         return {
             "rank": self.rank, "filters": self.filters, "kernel_size": list(self.kernel_size),
@@ -184,7 +171,7 @@ class Conv2D(BaseConv):
         kernel_size: int or (height, width) of the window.
         strides: int or (sh, sw); `> 1` cannot be combined with `dilation_rate > 1`.
         padding: "valid" or "same" (TensorFlow's rule: the odd padded row/col goes after).
-        data_format: "channels_last" (default) or "channels_first" (NotImplementedError at build).
+        data_format: "channels_last" (default) or "channels_first".
         dilation_rate: int or (dh, dw).
         groups: input and output channels split into this many independent groups.
         activation, use_bias, *_initializer, *_regularizer: as in Dense.

@@ -258,3 +258,33 @@ class Reshape(Layer):
         config["target_shape"] = list(self.target_shape)
         return config
 
+
+
+class Permute(Layer):
+    """Permutes the non-batch axes: `Permute((2, 1))` swaps the two axes of each sample.
+
+    Args:
+        dims: a permutation of 1..rank (axis 0 is the batch and never moves).
+
+    Example:
+        >>> layer = Permute((2, 1))  # (batch, 10, 64) -> (batch, 64, 10)
+    """
+
+    _engine_kind = "permute"
+
+    def __init__(self, dims, **kwargs):
+        super().__init__(**kwargs)
+        self.dims = tuple(int(d) for d in dims)
+        if sorted(self.dims) != list(range(1, len(self.dims) + 1)):
+            raise ValueError(
+                "Invalid permutation argument `dims` for Permute Layer. The set of indices in "
+                f"`dims` must be consecutive and start from 1. Received dims={dims}"
+            )
+
+    def engine_attrs(self) -> dict:
+        return {"dims": [d - 1 for d in self.dims]}
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config["dims"] = list(self.dims)
+        return config

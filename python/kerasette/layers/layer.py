@@ -199,14 +199,40 @@ class Layer:
                     f"axis). Received: input_shape={s}"
                 )
         core = _engine.Layer(self._engine_kind, self.name, self.engine_attrs())
-        graph = _engine.Graph()
-        ids = [graph.add_input(list(s[1:])) for s in shapes]
-        graph.add_node(core, ids)
         core.trainable = self._trainable
         self._core = core
+        self._pre_core = self._post_core = None
+        graph = _engine.Graph()
+        ids = [graph.add_input(list(s[1:])) for s in shapes]
+        if self._channels_first() and len(shapes[0]) > 2:
+            # The engine computes channels_last: move the channel axis last on the way in and
+            # back in front on the way out ("converted at the edges").
+            r = len(shapes[0]) - 1
+            self._pre_core = _engine.Layer("permute", f"{self.name}/to_channels_last",
+                                           {"dims": list(range(1, r)) + [0]})
+            ids = [graph.add_node(self._pre_core, [i]) for i in ids]
+            out_rank = len(graph.node_shape(graph.add_node(core, ids)))
+            if out_rank >= 2:
+                self._post_core = _engine.Layer(
+                    "permute", f"{self.name}/to_channels_first",
+                    {"dims": [out_rank - 1] + list(range(out_rank - 1))})
+        else:
+            graph.add_node(core, ids)
         self._build_shapes = shapes
         self._init_weights()
         self.built = True
+
+    def _channels_first(self) -> bool:
+        return getattr(self, "data_format", "channels_last") == "channels_first"
+
+    def _add_nodes(self, graph, input_ids: list) -> int:
+        """Adds this layer's call to an engine graph; returns the node of its output."""
+        if getattr(self, "_pre_core", None) is not None:
+            input_ids = [graph.add_node(self._pre_core, [i]) for i in input_ids]
+        node = graph.add_node(self._core, input_ids)
+        if getattr(self, "_post_core", None) is not None:
+            node = graph.add_node(self._post_core, [node])
+        return node
 
     def _init_weights(self) -> None:
         from kerasette import initializers
@@ -233,7 +259,7 @@ class Layer:
             self.build(input_shape)
         graph = _engine.Graph()
         ids = [graph.add_input(list(s[1:])) for s in shapes]
-        node = graph.add_node(self._core, ids)
+        node = self._add_nodes(graph, ids)
         return (shapes[0][0],) + tuple(graph.node_shape(node))
 
     # ---- graph connections (functional models) ----
@@ -345,7 +371,7 @@ class Layer:
             return arrays[0]
         graph = _engine.Graph()
         ids = [graph.add_input(list(a.shape[1:])) for a in arrays]
-        node = graph.add_node(self._core, ids)
+        node = self._add_nodes(graph, ids)
         graph.set_outputs([node])
         out = np.empty((arrays[0].shape[0],) + tuple(graph.node_shape(node)), dtype=np.float32)
         graph.predict(arrays, max(1, arrays[0].shape[0]), [out], bool(training))

@@ -7,7 +7,6 @@ cells never win a max, and "same" average pooling leaves padded cells out of the
 from __future__ import annotations
 
 from kerasette.layers.convolutional import (
-    require_channels_last,
     standardize_data_format,
     standardize_padding,
     standardize_tuple,
@@ -28,10 +27,6 @@ class BasePooling(Layer):
         self.padding = standardize_padding(padding)
         self.data_format = standardize_data_format(data_format)
 
-    def build(self, input_shape) -> None:
-        require_channels_last(self)
-        super().build(input_shape)
-
     def engine_attrs(self) -> dict:
         return {"rank": self.rank, "pool_size": list(self.pool_size),
                 "strides": list(self.strides), "padding": self.padding}
@@ -50,7 +45,7 @@ class MaxPooling2D(BasePooling):
         pool_size: int or (ph, pw) window size.
         strides: int or (sh, sw); None means `pool_size`.
         padding: "valid" or "same".
-        data_format: "channels_last" (default) or "channels_first" (NotImplementedError).
+        data_format: "channels_last" (default) or "channels_first".
 
     Input shape: `(batch, rows, cols, channels)`. Output shape: `(batch, pooled_rows,
     pooled_cols, channels)`.
@@ -120,7 +115,6 @@ class BaseGlobalPooling(Layer):
         self.keepdims = bool(keepdims)
 
     def build(self, input_shape) -> None:
-        require_channels_last(self)
         shape = tuple(input_shape)
         if len(shape) != self.rank + 2:
             raise ValueError(

@@ -7,7 +7,6 @@ Padding and cropping share one engine layer (a crop is a negative pad); upsampli
 from __future__ import annotations
 
 from kerasette.layers.convolutional import (
-    require_channels_last,
     standardize_data_format,
     standardize_tuple,
 )
@@ -36,17 +35,13 @@ class _Spatial(Layer):
         Layer.__init__(self, **kwargs)
         self.data_format = standardize_data_format(data_format)
 
-    def build(self, input_shape) -> None:
-        require_channels_last(self)
-        super().build(input_shape)
-
 
 class ZeroPadding2D(_Spatial):
     """Adds rows and columns of zeros around an image.
 
     Args:
         padding: int, (symmetric_height, symmetric_width) or ((top, bottom), (left, right)).
-        data_format: "channels_last" (default) or "channels_first" (NotImplementedError).
+        data_format: "channels_last" (default) or "channels_first".
 
     Input shape: `(batch, rows, cols, channels)`. Output shape: `(batch, rows + top + bottom,
     cols + left + right, channels)`.

@@ -170,7 +170,7 @@ class Model(Trainer, Layer):
         if layer._core is None:  # a layer without an engine part passes its input through
             ids[id(node.outputs[0])] = in_ids[0]
             return
-        ids[id(node.outputs[0])] = g.add_node(layer._core, in_ids)
+        ids[id(node.outputs[0])] = layer._add_nodes(g, in_ids)
 
     def _invalidate_graph(self) -> None:
         self._engine_graph = None
