@@ -50,7 +50,7 @@ run "$PY" -m kerasette info
 run bash -c "ldd '$WORK/build/'_core*.so | grep -E 'stdc|gomp|gcc_s'"
 
 log "tests/test_cuda.py"
-run timeout 240 "$PY" -m pytest -q -p no:cacheprovider tests/test_cuda.py -rs
+run timeout 300 "$PY" -m pytest -q -p no:cacheprovider tests/test_cuda.py -rs --durations=8
 log "test_cuda exit $?"
 
 log "CPU smoke test (same module, GPU hidden: CUDA_VISIBLE_DEVICES='')"
@@ -63,5 +63,5 @@ run timeout 120 "$PY" -m pytest -q -p no:cacheprovider tests/test_training.py te
 log "smoke (default device) exit $?"
 
 log "benchmark"
-run timeout 150 "$PY" benchmarks/bench_cuda.py
+run timeout 200 "$PY" benchmarks/bench_cuda.py
 log "done in $SECONDS s"

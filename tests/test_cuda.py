@@ -247,11 +247,13 @@ def test_unsupported_layer_raises_on_cuda():
     config.set_device("cuda")
     if not hasattr(kerasette.layers, "Conv2D"):
         pytest.skip("no Conv2D layer in this tree")
-    model = kerasette.Sequential([kerasette.Input((8, 8, 1)), kerasette.layers.Conv2D(2, 3),
+    # Grouped convolutions have no GPU path (groups == 1 only).
+    model = kerasette.Sequential([kerasette.Input((8, 8, 2)),
+                                  kerasette.layers.Conv2D(2, 3, groups=2),
                                   kerasette.layers.Flatten(), kerasette.layers.Dense(2)])
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(NotImplementedError, match="CUDA"):
-        model.fit(np.zeros((4, 8, 8, 1), np.float32), np.zeros((4, 2), np.float32), verbose=0)
+        model.fit(np.zeros((4, 8, 8, 2), np.float32), np.zeros((4, 2), np.float32), verbose=0)
 
 
 def test_set_device_validation():
@@ -263,3 +265,179 @@ def test_set_device_validation():
     assert config.get_device() == "cuda:0"
     info = config.device_info()
     assert info["total_bytes"] > 0 and info["name"]
+
+
+# ---- convolution and pooling ----
+
+CONV_CASES = [  # (n, h, w, cin, cout, k, (sh, sw), dilation, padding)
+    (2, 7, 9, 1, 4, 1, (1, 1), 1, "valid"),    # 1x1 stride 1: the direct GEMM path
+    (2, 7, 9, 3, 5, 1, (2, 2), 1, "same"),
+    (3, 8, 7, 1, 8, 3, (1, 1), 1, "same"),
+    (2, 9, 10, 3, 6, 3, (2, 2), 1, "valid"),
+    (2, 11, 9, 32, 7, 3, (1, 1), 2, "same"),
+    (1, 12, 13, 3, 33, 5, (2, 2), 1, "same"),
+    (2, 13, 11, 32, 16, 5, (1, 2), 2, "valid"),
+    (2, 10, 10, 1, 32, 5, (2, 1), 2, "same"),
+    (3, 6, 5, 32, 3, 3, (2, 2), 2, "same"),
+    (50, 28, 28, 1, 32, 5, (1, 1), 1, "same"),   # deep MNIST, first layer
+    (50, 14, 14, 32, 64, 5, (1, 1), 1, "same"),  # deep MNIST, second layer
+]
+
+
+def _out_len(size, k, s, d, padding):
+    span = (k - 1) * d + 1
+    return -(-size // s) if padding == "same" else (size - span) // s + 1
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "-".join(map(str, c)))
+@pytest.mark.parametrize("act", ["linear", "relu"])
+def test_conv2d_matches_cpu(case, act):
+    n, h, w, cin, cout, k, (sh, sw), d, padding = case
+    r = rng(n * h * w + cin * cout + k)
+    oh, ow = _out_len(h, k, sh, d, padding), _out_len(w, k, sw, d, padding)
+    x = r.standard_normal((n, h, w, cin)).astype(np.float32)
+    kern = (r.standard_normal((k, k, cin, cout)) / np.sqrt(k * k * cin)).astype(np.float32)
+    bias = r.standard_normal(cout).astype(np.float32)
+    dy = r.standard_normal((n, oh, ow, cout)).astype(np.float32)
+    dk0 = r.standard_normal(kern.shape).astype(np.float32)
+    db0 = r.standard_normal(cout).astype(np.float32)
+    code, alpha = ACTS.get(act, (0, 0.0))
+    for accumulate in (False, True):
+        cpu, gpu = _core._cuda_test_conv2d(x, kern, bias, dy, sh, sw, d, d, padding, code, alpha,
+                                           dk0, db0, accumulate)
+        names = ("y", "dx", "dkernel", "dbias")
+        terms = (k * k * cin, k * k * cout, n * oh * ow, n * oh * ow)
+        for name, t, c, g in zip(names, terms, cpu, gpu):
+            assert g.shape == c.shape, name
+            np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-4 * np.sqrt(t), err_msg=name)
+    # deterministic: the same bits twice
+    again = _core._cuda_test_conv2d(x, kern, bias, dy, sh, sw, d, d, padding, code, alpha, dk0,
+                                    db0, False)[1]
+    first = _core._cuda_test_conv2d(x, kern, bias, dy, sh, sw, d, d, padding, code, alpha, dk0,
+                                    db0, False)[1]
+    for a, b in zip(first, again):
+        assert np.array_equal(a, b)
+
+
+def _pool_reference(x, dy, k, s, padding, is_max):
+    n, h, w, c = x.shape
+
+    def axis(size, kk, ss):
+        if padding == "same":
+            out = -(-size // ss)
+            return out, max((out - 1) * ss + kk - size, 0) // 2
+        return (size - kk) // ss + 1, 0
+
+    (oh, ph), (ow, pw) = axis(h, k[0], s[0]), axis(w, k[1], s[1])
+    y = np.zeros((n, oh, ow, c), np.float32)
+    dx = np.zeros_like(x, dtype=np.float64)
+    bi, ci = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
+    for oy in range(oh):
+        y0, y1 = max(0, oy * s[0] - ph), min(h, oy * s[0] - ph + k[0])
+        for ox in range(ow):
+            x0, x1 = max(0, ox * s[1] - pw), min(w, ox * s[1] - pw + k[1])
+            win = x[:, y0:y1, x0:x1, :].reshape(n, -1, c)
+            if is_max:
+                idx = win.argmax(1)  # the first maximum, as the kernels keep
+                y[:, oy, ox, :] = win.max(1)
+                wy, wx = np.unravel_index(idx, (y1 - y0, x1 - x0))
+                np.add.at(dx, (bi, y0 + wy, x0 + wx, ci), dy[:, oy, ox, :])
+            else:
+                cnt = (y1 - y0) * (x1 - x0)
+                y[:, oy, ox, :] = win.sum(1) / cnt
+                dx[:, y0:y1, x0:x1, :] += (dy[:, oy, ox, :] / cnt)[:, None, None, :]
+    return y, dx.astype(np.float32)
+
+
+@pytest.mark.parametrize("is_max", [True, False])
+@pytest.mark.parametrize("shape,k,s,padding", [
+    ((2, 28, 28, 32), (2, 2), (2, 2), "valid"),
+    ((2, 14, 14, 64), (2, 2), (2, 2), "same"),
+    ((3, 7, 9, 3), (3, 3), (2, 2), "same"),    # odd sizes: padded windows at the edges
+    ((2, 7, 9, 5), (3, 2), (1, 2), "valid"),   # overlapping windows
+    ((1, 5, 6, 1), (2, 3), (3, 1), "same"),
+    ((2, 8, 8, 4), (3, 3), (1, 1), "same"),
+])
+def test_pool2d_matches_reference(is_max, shape, k, s, padding):
+    r = rng(sum(shape))
+    x = r.standard_normal(shape).astype(np.float32)
+    oh = -(-shape[1] // s[0]) if padding == "same" else (shape[1] - k[0]) // s[0] + 1
+    ow = -(-shape[2] // s[1]) if padding == "same" else (shape[2] - k[1]) // s[1] + 1
+    dy = r.standard_normal((shape[0], oh, ow, shape[3])).astype(np.float32)
+    y_ref, dx_ref = _pool_reference(x, dy, k, s, padding, is_max)
+    y, dx = _core._cuda_test_pool2d(x, dy, k[0], k[1], s[0], s[1], padding, is_max)
+    np.testing.assert_allclose(y, y_ref, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(dx, dx_ref, rtol=1e-5, atol=1e-5)
+
+
+def _fit_pair(build, x, y, loss="mse", optimizer="adam", **fit_kw):
+    return _pair(build, dict(optimizer=optimizer, loss=loss), x, y, shuffle=False, **fit_kw)
+
+
+def test_pooling_layers_fit_matches_cpu():
+    """Every pooling layer's GPU branch inside a model: losses over a few steps match the CPU."""
+    L = kerasette.layers
+    r = rng(20)
+    x = r.standard_normal((96, 9, 11, 3)).astype(np.float32)
+    y = r.standard_normal((96, 4)).astype(np.float32)
+    builds = [
+        lambda: kerasette.Sequential([kerasette.Input((9, 11, 3)), L.Conv2D(8, 3, padding="same"),
+                                      L.AveragePooling2D(3, strides=2, padding="same"),
+                                      L.MaxPooling2D(2, padding="same"), L.Flatten(), L.Dense(4)]),
+        lambda: kerasette.Sequential([kerasette.Input((9, 11, 3)),
+                                      L.Conv2D(6, 3, strides=2, activation="tanh"),
+                                      L.GlobalMaxPooling2D(), L.Dense(4)]),
+        lambda: kerasette.Sequential([kerasette.Input((9, 11, 3)),
+                                      L.Conv2D(6, 3, dilation_rate=2, activation="relu"),
+                                      L.GlobalAveragePooling2D(), L.Dense(4)]),
+    ]
+    for build in builds:
+        (cm, ch), (gm, gh) = _fit_pair(build, x, y, batch_size=16, epochs=2)
+        np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
+        np.testing.assert_allclose(gm.predict(x[:32], verbose=0), cm.predict(x[:32], verbose=0),
+                                   rtol=2e-3, atol=2e-3)
+
+
+def test_conv1d_fit_matches_cpu():
+    L = kerasette.layers
+    r = rng(21)
+    x = r.standard_normal((64, 20, 3)).astype(np.float32)
+    y = r.standard_normal((64, 2)).astype(np.float32)
+    build = lambda: kerasette.Sequential([  # noqa: E731
+        kerasette.Input((20, 3)), L.Conv1D(8, 5, padding="causal", activation="relu"),
+        L.MaxPooling1D(2), L.Conv1D(4, 3, strides=2), L.GlobalAveragePooling1D(), L.Dense(2)])
+    (cm, ch), (gm, gh) = _fit_pair(build, x, y, batch_size=16, epochs=2)
+    np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
+
+
+def deep_mnist_convnet():
+    """The deep-MNIST convnet of the classic TensorFlow course."""
+    L = kerasette.layers
+    return kerasette.Sequential([
+        kerasette.Input((28, 28, 1)),
+        L.Conv2D(32, 5, padding="same", activation="relu"),
+        L.MaxPooling2D(2),
+        L.Conv2D(64, 5, padding="same", activation="relu"),
+        L.MaxPooling2D(2),
+        L.Flatten(),
+        L.Dense(1024, activation="relu"),
+        L.Dropout(0.5, seed=1),
+        L.Dense(10, activation="softmax"),
+    ])
+
+
+def test_deep_mnist_convnet_fit_matches_cpu():
+    r = rng(22)
+    x = r.random((50 * 25, 28, 28, 1), dtype=np.float32)
+    y = r.integers(0, 10, 50 * 25).astype(np.float32)
+    # 2 epochs of 25 steps of 50: the issue's criterion, the loss within 1e-3 after 50 steps.
+    (cm, ch), (gm, gh) = _pair(
+        deep_mnist_convnet, dict(optimizer="adam", loss="sparse_categorical_crossentropy",
+                                 metrics=["accuracy"]),
+        x, y, batch_size=50, epochs=2, shuffle=False)
+    np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
+    # Adam turns float-rounding differences into steps of size lr on some weights: on an H200 the
+    # mean weight difference after 50 steps was 1.02e-3 (Dense 1024 bias) with the losses equal
+    # to 1e-3, so weights are compared on average with that margin.
+    for wc, wg in zip(cm.get_weights(), gm.get_weights()):
+        assert np.mean(np.abs(wg - wc)) < 2e-3

@@ -14,6 +14,8 @@
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "kernels/cpu/kernels.h"
+#include "ops/conv2d.h"
+#include "ops/conv2d_cuda.h"
 #include "ops/dispatch.h"
 #include "ops/gemm.h"
 #ifdef KERASETTE_WITH_CUDA
@@ -163,6 +165,75 @@ void bind_cuda(py::module_& m) {
     cuda::dropout_forward(x.data(), y.data(), mask.data(), n, rate, scale, seed, stream);
     return py::make_tuple(cpu, download(mask));
   }, py::arg("n"), py::arg("rate"), py::arg("seed"), py::arg("step"));
+
+  // Conv2D (groups 1) on both devices: x (N, H, W, Cin), kernel (KH, KW, Cin, Cout), bias (Cout),
+  // dy (N, OH, OW, Cout). Returns ((y, dx, dkernel, dbias) on the CPU, the same on the GPU);
+  // dkernel/dbias accumulate onto dk0/db0 when `accumulate`.
+  m.def("_cuda_test_conv2d", [](const FloatArray& x, const FloatArray& kernel,
+                                const FloatArray& bias, const FloatArray& dy, int64_t sh,
+                                int64_t sw, int64_t dh, int64_t dw, const std::string& padding,
+                                int act, float alpha, const FloatArray& dk0, const FloatArray& db0,
+                                bool accumulate) {
+    KS_CHECK(x.ndim() == 4 && kernel.ndim() == 4 && kernel.shape(2) == x.shape(3),
+             "_cuda_test_conv2d: shapes do not agree");
+    Conv2dGeometry g;
+    g.batch = x.shape(0);
+    g.cin = x.shape(3);
+    g.cout = kernel.shape(3);
+    const Padding pad = parse_padding(padding);
+    g.h = window_axis(x.shape(1), kernel.shape(0), sh, dh, pad);
+    g.w = window_axis(x.shape(2), kernel.shape(1), sw, dw, pad);
+    KS_CHECK(g.h.out > 0 && g.w.out > 0 && dy.ndim() == 4 && dy.shape(0) == g.batch &&
+                 dy.shape(1) == g.h.out && dy.shape(2) == g.w.out && dy.shape(3) == g.cout,
+             "_cuda_test_conv2d: dy must be (N, ", g.h.out, ", ", g.w.out, ", ", g.cout, ")");
+    const Act a = static_cast<Act>(act);
+    const Shape ys{g.batch, g.h.out, g.w.out, g.cout};
+    py::array_t<float> y(ys), dx(shape_of(x));
+    py::array_t<float> dk = host_copy(dk0), db = host_copy(db0);
+    {
+      Tensor col, dcol;
+      const bool valid = conv2d_forward(g, x.data(), kernel.data(), bias.data(), a, alpha,
+                                        y.mutable_data(), col);
+      conv2d_backward_weight(g, x.data(), dy.data(), dk.mutable_data(), db.mutable_data(),
+                             accumulate, col, valid);
+      conv2d_backward_input(g, dy.data(), kernel.data(), dx.mutable_data(), dcol);
+    }
+    Tensor gx = upload(x), gk = upload(kernel), gb = upload(bias), gdy = upload(dy);
+    Tensor gdk = upload(dk0), gdb = upload(db0), gy(ys, Device::CUDA), gdx(shape_of(x), Device::CUDA);
+    Tensor col, dcol;
+    const bool valid = conv2d_forward_cuda(g, gx.data(), gk.data(), gb.data(), a, alpha, gy.data(),
+                                           col);
+    conv2d_backward_weight_cuda(g, gx.data(), gdy.data(), gdk.data(), gdb.data(), accumulate, col,
+                                valid);
+    conv2d_backward_input_cuda(g, gdy.data(), gk.data(), gdx.data(), dcol);
+    return py::make_tuple(py::make_tuple(y, dx, dk, db),
+                          py::make_tuple(download(gy), download(gdx), download(gdk),
+                                         download(gdb)));
+  }, py::arg("x"), py::arg("kernel"), py::arg("bias"), py::arg("dy"), py::arg("sh"),
+     py::arg("sw"), py::arg("dh"), py::arg("dw"), py::arg("padding"), py::arg("act"),
+     py::arg("alpha"), py::arg("dk0"), py::arg("db0"), py::arg("accumulate"));
+
+  // 2-D pooling on the GPU only (tests compare with a NumPy reference): x (N, H, W, C), dy of the
+  // output's shape. Returns (y, dx).
+  m.def("_cuda_test_pool2d", [](const FloatArray& x, const FloatArray& dy, int64_t ph, int64_t pw,
+                                int64_t sh, int64_t sw, const std::string& padding, bool is_max) {
+    KS_CHECK(x.ndim() == 4, "_cuda_test_pool2d: x must be (N, H, W, C)");
+    const Padding pad = parse_padding(padding);
+    const WindowAxis ah = window_axis(x.shape(1), ph, sh, 1, pad);
+    const WindowAxis aw = window_axis(x.shape(2), pw, sw, 1, pad);
+    const Shape ys{x.shape(0), ah.out, aw.out, x.shape(3)};
+    KS_CHECK(ah.out > 0 && aw.out > 0 && shape_of(dy) == ys, "_cuda_test_pool2d: bad dy shape");
+    cuda::ConvGeometry d;
+    d.H = ah.in; d.W = aw.in; d.C = x.shape(3); d.OH = ah.out; d.OW = aw.out;
+    d.KH = ph; d.KW = pw; d.sh = sh; d.sw = sw; d.ph = ah.pad_before; d.pw = aw.pad_before;
+    Tensor gx = upload(x), gdy = upload(dy), gy(ys, Device::CUDA), arg(ys, Device::CUDA),
+           gdx(shape_of(x), Device::CUDA);
+    int32_t* ap = reinterpret_cast<int32_t*>(arg.data());
+    cuda::pool_forward(d, x.shape(0), is_max, gx.data(), gy.data(), ap);
+    cuda::pool_backward(d, x.shape(0), is_max, gdy.data(), ap, gdx.data());
+    return py::make_tuple(download(gy), download(gdx));
+  }, py::arg("x"), py::arg("dy"), py::arg("ph"), py::arg("pw"), py::arg("sh"), py::arg("sw"),
+     py::arg("padding"), py::arg("is_max"));
 
   // Seconds per C = A B of M x K by K x N on the device (inputs uniform in [-1, 1)), the mean
   // of `reps` products after two warm-ups: for benchmarks.

@@ -8,6 +8,7 @@
 #include "nn/layer_registry.h"
 #include "nn/shape_text.h"
 #include "ops/conv2d.h"
+#include "ops/conv2d_cuda.h"
 
 namespace kerasette {
 
@@ -68,6 +69,19 @@ class ConvLayer : public Layer {
     if (rank_ == 2) out_shape.push_back(g.h.out);
     out_shape.push_back(g.w.out);
     out_shape.push_back(filters_);
+#ifdef KERASETTE_WITH_CUDA
+    if (x.device() == Device::CUDA) {  // the same steps on the device (ops/conv2d_cuda.h)
+      const bool fused = act_ == Act::Linear || act_ == Act::Relu;
+      Tensor& z = fused ? out : st.logits;
+      z.resize(out_shape, Device::CUDA);
+      st.workspace_valid = conv2d_forward_cuda(g, x.data(), params_[0].value.data(),
+                                               use_bias_ ? params_[1].value.data() : nullptr,
+                                               fused ? act_ : Act::Linear, alpha_, z.data(),
+                                               st.saved[0]);
+      if (!fused) activation_forward(act_, alpha_, z, out);
+      return;
+    }
+#endif
     // relu runs in the GEMM epilogue with no pre-activation copy: its derivative [x > 0] equals
     // [relu(x) > 0], so backward can read the output instead. Other activations keep the
     // pre-activation in st.logits (softmax/sigmoid may fuse with the loss).
@@ -92,6 +106,20 @@ class ConvLayer : public Layer {
                           st.saved[1]);
       dz = &st.saved[1];
     }
+#ifdef KERASETTE_WITH_CUDA
+    if (x.device() == Device::CUDA) {
+      if (trainable)
+        conv2d_backward_weight_cuda(g, x.data(), dz->data(), params_[0].grad.data(),
+                                    use_bias_ ? params_[1].grad.data() : nullptr,
+                                    ctx.accumulate_param_grads, st.saved[0], st.workspace_valid);
+      if (din[0]) {
+        din[0]->resize(x.shape(), Device::CUDA);
+        conv2d_backward_input_cuda(g, dz->data(), params_[0].value.data(), din[0]->data(),
+                                   st.saved[2]);
+      }
+      return;
+    }
+#endif
     if (trainable) {
       // The forward call's im2col matrix is reused when the whole batch fit in one slice.
       conv2d_backward_weight(g, x.data(), dz->data(), params_[0].grad.data(),
@@ -105,6 +133,9 @@ class ConvLayer : public Layer {
   }
 
   Act output_activation() const override { return act_; }
+  // The GPU path covers groups == 1 (Conv1D is its H = 1 case); grouped convolutions stay on the
+  // CPU (a strict set_device('cuda') raises NotImplementedError for them).
+  bool supports(Device d) const override { return d == Device::CPU || groups_ == 1; }
 
  private:
   // The window geometry for a per-sample input shape (H, W, C) or (L, C); ValueError naming the

@@ -13,8 +13,30 @@
 #include "nn/layer_registry.h"
 #include "nn/shape_text.h"
 #include "ops/conv2d.h"
+#ifdef KERASETTE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace kerasette {
+
+#ifdef KERASETTE_WITH_CUDA
+// The window geometry as the CUDA pooling kernels take it (kernels/cuda/cuda_kernels.h).
+static cuda::ConvGeometry pool_device_geometry(const Conv2dGeometry& g) {
+  cuda::ConvGeometry d;
+  d.H = g.h.in;
+  d.W = g.w.in;
+  d.C = g.cin;
+  d.OH = g.h.out;
+  d.OW = g.w.out;
+  d.KH = g.h.k;
+  d.KW = g.w.k;
+  d.sh = g.h.stride;
+  d.sw = g.w.stride;
+  d.ph = g.h.pad_before;
+  d.pw = g.w.pad_before;
+  return d;
+}
+#endif
 
 class PoolLayer : public Layer {
  public:
@@ -47,6 +69,19 @@ class PoolLayer : public Layer {
     if (rank_ == 2) os.push_back(g.h.out);
     os.push_back(g.w.out);
     os.push_back(g.cin);
+#ifdef KERASETTE_WITH_CUDA
+    if (x.device() == Device::CUDA) {  // one thread per output (kernels/cuda/conv.cu)
+      out.resize(os, Device::CUDA);
+      int32_t* darg = nullptr;
+      if (is_max_ && ctx.training) {
+        if (st.saved.empty()) st.saved.resize(1);
+        st.saved[0].resize(os, Device::CUDA);
+        darg = reinterpret_cast<int32_t*>(st.saved[0].data());
+      }
+      cuda::pool_forward(pool_device_geometry(g), g.batch, is_max_, x.data(), out.data(), darg);
+      return;
+    }
+#endif
     out.resize(os);
     int32_t* arg = nullptr;
     if (is_max_ && ctx.training) {  // the winners are needed only for a backward pass
@@ -113,6 +148,16 @@ class PoolLayer : public Layer {
     const Tensor& x = *in[0];
     Conv2dGeometry g = geometry_for(Shape(x.shape().begin() + 1, x.shape().end()));
     g.batch = x.dim(0);
+#ifdef KERASETTE_WITH_CUDA
+    if (x.device() == Device::CUDA) {  // a gather per input element: no atomics
+      din[0]->resize(x.shape(), Device::CUDA);
+      const int32_t* darg =
+          is_max_ ? reinterpret_cast<const int32_t*>(st.saved.at(0).data()) : nullptr;
+      cuda::pool_backward(pool_device_geometry(g), g.batch, is_max_, dout.data(), darg,
+                          din[0]->data());
+      return;
+    }
+#endif
     din[0]->resize(x.shape());
     const int64_t H = g.h.in, W = g.w.in, C = g.cin, OH = g.h.out, OW = g.w.out;
     const float* dy = dout.data();
@@ -146,6 +191,8 @@ class PoolLayer : public Layer {
       }
     });
   }
+
+  bool supports(Device) const override { return true; }
 
  private:
   Conv2dGeometry geometry_for(const Shape& s) const {
@@ -204,6 +251,19 @@ class GlobalPoolLayer : public Layer {
     Shape os{N};
     Shape per = build({Shape(x.shape().begin() + 1, x.shape().end())});
     os.insert(os.end(), per.begin(), per.end());
+#ifdef KERASETTE_WITH_CUDA
+    if (x.device() == Device::CUDA) {
+      out.resize(os, Device::CUDA);
+      int32_t* darg = nullptr;
+      if (is_max_) {
+        if (st.saved.empty()) st.saved.resize(1);
+        st.saved[0].resize({N, C}, Device::CUDA);
+        darg = reinterpret_cast<int32_t*>(st.saved[0].data());
+      }
+      cuda::global_pool_forward(N, P, C, is_max_, x.data(), out.data(), darg);
+      return;
+    }
+#endif
     out.resize(os);
     int32_t* arg = nullptr;
     if (is_max_) {
@@ -247,6 +307,15 @@ class GlobalPoolLayer : public Layer {
     if (!din[0]) return;
     const Tensor& x = *in[0];
     const int64_t N = x.dim(0), C = x.dim(-1), P = N ? x.numel() / (N * C) : 0;
+#ifdef KERASETTE_WITH_CUDA
+    if (x.device() == Device::CUDA) {
+      din[0]->resize(x.shape(), Device::CUDA);
+      const int32_t* darg =
+          is_max_ ? reinterpret_cast<const int32_t*>(st.saved.at(0).data()) : nullptr;
+      cuda::global_pool_backward(N, P, C, is_max_, dout.data(), darg, din[0]->data());
+      return;
+    }
+#endif
     din[0]->resize(x.shape());
     const float* dy = dout.data();
     float* dx = din[0]->data();
@@ -266,6 +335,8 @@ class GlobalPoolLayer : public Layer {
       }
     });
   }
+
+  bool supports(Device) const override { return true; }
 
  private:
   bool is_max_, keepdims_;

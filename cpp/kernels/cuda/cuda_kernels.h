@@ -87,6 +87,30 @@ void top_k_accuracy(const float* pred, const float* target, float* out, int64_t 
 void error_metric(const float* pred, const float* target, float* out, int64_t n, int64_t d,
                   bool squared);
 
+// ---- convolution and pooling (conv.cu): NHWC, groups == 1 ----
+// One image's window geometry: input H x W x C, output OH x OW, kernel/pool KH x KW, strides,
+// dilations (1 for pooling) and the padding before each axis (TensorFlow's rule, ops/conv2d.h).
+struct ConvGeometry {
+  int64_t H = 0, W = 0, C = 0, OH = 0, OW = 0, KH = 1, KW = 1;
+  int64_t sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;
+};
+// col[batch * OH * OW, KH * KW * C] as ops/conv2d.h's im2col (padded cells 0).
+void im2col(const ConvGeometry& g, int64_t batch, const float* x, float* col);
+// dx = the adjoint of im2col (overwritten, not accumulated); a gather in a fixed order.
+void col2im(const ConvGeometry& g, int64_t batch, const float* col, float* dx);
+// Max (with the winning offset within its image in arg, when arg is not null; strict > keeps the
+// first maximum, as the CPU) or average pooling (divisor: the in-bounds cells of the window).
+void pool_forward(const ConvGeometry& g, int64_t batch, bool is_max, const float* x, float* y,
+                  int32_t* arg);
+// dx (overwritten) from dy: through arg for max pooling, dy / count for average pooling.
+void pool_backward(const ConvGeometry& g, int64_t batch, bool is_max, const float* dy,
+                   const int32_t* arg, float* dx);
+// Global pooling of x[N, P, C] over P: y[N, C] (arg: winning p * C + c, needed for max).
+void global_pool_forward(int64_t N, int64_t P, int64_t C, bool is_max, const float* x, float* y,
+                         int32_t* arg);
+void global_pool_backward(int64_t N, int64_t P, int64_t C, bool is_max, const float* dy,
+                          const int32_t* arg, float* dx);
+
 // ---- optimizer updates, in place: the formulas of kernels/cpu/kernels.h ----
 void sgd_update(float* w, const float* g, float* m, int64_t n, float lr, float momentum,
                 bool nesterov);
