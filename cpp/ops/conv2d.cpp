@@ -91,6 +91,59 @@ void im2col(const Conv2dGeometry& g, const float* x, float* col) {
   });
 }
 
+// One GEMM A micro-panel of the implicit convolution: rows [i0, i0 + m) (output pixels, m <= mr)
+// by columns [p0, p0 + k) of group grp's block of the im2col matrix, in pack_a's layout. The
+// columns are cut into runs that are contiguous in x for every row (a whole window row when
+// there is one group and no column dilation, else one tap's channels); each run is packed by
+// an 8 x 8 transpose straight from the image rows. A row whose run crosses the image border is
+// first assembled (zeros + in-bounds part) in a small scratch row; one fully outside reads zeros.
+// Row arrays of pack_im2col_panel live on the stack: every ISA's mr (12 at most) fits.
+constexpr int kMaxMr = 16;
+
+void pack_im2col_panel(const Conv2dGeometry& g, const CpuKernels& kt, const float* x, int64_t grp,
+                       int64_t i0, int64_t m, int64_t p0, int64_t k, float* panel) {
+  const int64_t H = g.h.in, W = g.w.in, C = g.cin, Cg = C / g.groups;
+  const int64_t OH = g.h.out, OW = g.w.out, KW = g.w.k;
+  const bool row_runs = g.groups == 1 && g.w.dilation == 1;
+  const int64_t L = row_runs ? KW * C : Cg;  // run length
+  thread_local std::vector<float> zeros, scratch;
+  if (zeros.size() < static_cast<size_t>(L)) zeros.assign(static_cast<size_t>(L), 0.0f);
+  if (scratch.size() < static_cast<size_t>(kMaxMr * L)) scratch.resize(kMaxMr * L);
+  const float* img[kMaxMr];
+  int64_t iy0[kMaxMr], ix0[kMaxMr];
+  for (int64_t r = 0; r < m; ++r) {
+    const int64_t i = i0 + r, n = i / (OH * OW), oy = i / OW % OH, ox = i % OW;
+    img[r] = x + n * H * W * C + grp * Cg;
+    iy0[r] = oy * g.h.stride - g.h.pad_before;
+    ix0[r] = ox * g.w.stride - g.w.pad_before;
+  }
+  const float* rows[kMaxMr];
+  for (int64_t s = p0 / L; s * L < p0 + k; ++s) {
+    const int64_t lo = std::max(p0, s * L), hi = std::min(p0 + k, (s + 1) * L), off = lo - s * L;
+    const int64_t a = row_runs ? s : s / KW, b = row_runs ? 0 : s % KW;
+    for (int64_t r = 0; r < m; ++r) {
+      const int64_t iy = iy0[r] + a * g.h.dilation, ix = ix0[r] + b * g.w.dilation;
+      const float* src = img[r] + (iy * W + ix) * C;
+      if (iy < 0 || iy >= H) {
+        rows[r] = zeros.data() + off;
+      } else if (!row_runs) {
+        rows[r] = ix >= 0 && ix < W ? src + off : zeros.data() + off;
+      } else if (ix >= 0 && ix + KW <= W) {
+        rows[r] = src + off;
+      } else {  // the window row crosses the left or right border
+        float* d = scratch.data() + r * L;
+        const int64_t b_lo = std::clamp<int64_t>(-ix, 0, KW);
+        const int64_t b_hi = std::clamp<int64_t>(W - ix, b_lo, KW);
+        std::memset(d, 0, sizeof(float) * b_lo * C);
+        if (b_hi > b_lo) std::memcpy(d + b_lo * C, src + b_lo * C, sizeof(float) * (b_hi - b_lo) * C);
+        std::memset(d + b_hi * C, 0, sizeof(float) * (KW - b_hi) * C);
+        rows[r] = d + off;
+      }
+    }
+    kt.pack_a_rows(m, kt.mr, hi - lo, rows, panel + (lo - p0) * kt.mr);
+  }
+}
+
 void col2im(const Conv2dGeometry& g, const float* col, float* dx) {
   const int64_t H = g.h.in, W = g.w.in, C = g.cin, G = g.groups, Cg = C / G;
   const int64_t OH = g.h.out, OW = g.w.out, KH = g.h.k, KW = g.w.k;
@@ -149,6 +202,21 @@ bool conv2d_forward(const Conv2dGeometry& g, const float* x, const float* kernel
         if (act != Act::Linear) k.act_forward(act, alpha, yr, yr, row);
       }
     });
+    return false;
+  }
+  const CpuKernels& kt = cpu_kernels();
+  const int64_t M = g.batch * g.out_pixels();
+  if (M > kt.small_m_rows && kt.mr <= kMaxMr) {
+    // Implicit GEMM: each A micro-panel is packed straight from x (pack_im2col_panel), so the
+    // im2col matrix (kh * kw times the input) is never written to memory and read back. The same packed values and blocking as the im2col path, so the
+    // same bits. `col` is left alone: backward_weight builds im2col itself when it needs it.
+    for (int64_t grp = 0; grp < G; ++grp) {
+      const GemmPackA pack = [&](int64_t i0, int64_t m, int64_t p0, int64_t k, float* panel) {
+        pack_im2col_panel(g, kt, x, grp, i0, m, p0, k, panel);
+      };
+      ep.bias = bias ? bias + grp * Og : nullptr;
+      gemm_pack_a(M, Og, Kg, pack, kernel + grp * Og, g.cout, y + grp * Og, g.cout, &ep);
+    }
     return false;
   }
   const int64_t slice = conv2d_slice_images(g);

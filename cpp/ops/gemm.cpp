@@ -12,6 +12,11 @@
 // is shared along the cut is packed twice (the grid is picked to make that the smaller one: for
 // the skinny M of deep learning the threads split N and each packs the small A).
 //
+// When the thread's columns fit one nc block (the common N <= 512 of deep learning), B is packed
+// first and each A micro-panel is packed just before its micro-kernel calls, so the packed A
+// stays in L1 instead of going through an mc x kc block in L2/L3. gemm_pack_a() supplies the A
+// micro-panels from a caller's routine (implicit GEMM) through the same loops.
+//
 // Determinism: K is never split across threads and the K blocking depends only on K, so every C
 // element is the same chain of FMAs (micro-kernel) and block adds, in the same order, whatever
 // the thread count or the grid.
@@ -70,6 +75,7 @@ struct Problem {
   int64_t kc;  // K block, a function of K only (determinism)
   bool accumulate;
   const GemmEpilogue* epilogue;  // null when there is nothing to apply
+  const GemmPackA* a_packer = nullptr;  // set: A panels come from it (a is unused)
 };
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -105,8 +111,19 @@ void gemm_block(const CpuKernels& kt, const Problem& pr, int64_t m0, int64_t m1,
   const int64_t nc = round_up(ceil_div(n1 - n0, ceil_div(n1 - n0, kt.nc)), nr);
   const int64_t K = pr.K, kc = pr.kc;
   const int64_t mb_max = std::min(mc, m1 - m0), nb_max = std::min(nc, n1 - n0);
-  float* pa = t_pack_a.get(static_cast<size_t>(round_up(mb_max, mr) * std::min(kc, K)));
+  // One column block: each A micro-panel is used by a single sweep over jr, so pack it right
+  // before that sweep (it stays in L1) rather than the whole mc x kc block up front.
+  const bool panel_wise = nb_max == n1 - n0;
+  float* pa = t_pack_a.get(static_cast<size_t>((panel_wise ? mr : round_up(mb_max, mr)) *
+                                               std::min(kc, K)));
   float* pb = t_pack_b.get(static_cast<size_t>(round_up(nb_max, nr) * std::min(kc, K)));
+  // Micro-panel of A rows [i, i + m), K columns [pc, pc + kb).
+  auto pack_panel = [&](int64_t i, int64_t m, int64_t pc, int64_t kb, float* dst) {
+    if (pr.a_packer)
+      (*pr.a_packer)(i, m, pc, kb, dst);
+    else
+      kt.pack_a(m, kb, pr.a + i * pr.a_rs + pc * pr.a_cs, pr.a_rs, pr.a_cs, dst);
+  };
 
   for (int64_t ic = m0; ic < m1; ic += mc) {
     const int64_t mb = std::min(mc, m1 - ic);
@@ -114,13 +131,19 @@ void gemm_block(const CpuKernels& kt, const Problem& pr, int64_t m0, int64_t m1,
       const int64_t kb = std::min(kc, K - pc);
       const bool acc = pr.accumulate || pc > 0;
       const bool last = pc + kb == K;
-      kt.pack_a(mb, kb, pr.a + ic * pr.a_rs + pc * pr.a_cs, pr.a_rs, pr.a_cs, pa);
+      if (!panel_wise)
+        for (int64_t ir = 0; ir < mb; ir += mr)
+          pack_panel(ic + ir, std::min(mr, mb - ir), pc, kb, pa + ir * kb);
       for (int64_t jc = n0; jc < n1; jc += nc) {
         const int64_t nb = std::min(nc, n1 - jc);
         kt.pack_b(kb, nb, pr.b + pc * pr.b_rs + jc * pr.b_cs, pr.b_rs, pr.b_cs, pb);
         for (int64_t ir = 0; ir < mb; ir += mr) {
           const int64_t m = std::min(mr, mb - ir);
           const float* ap = pa + ir * kb;
+          if (panel_wise) {
+            pack_panel(ic + ir, m, pc, kb, pa);
+            ap = pa;
+          }
           float* crow = pr.c + (ic + ir) * pr.ldc + jc;
           for (int64_t jr = 0; jr < nb; jr += nr)
             kt.gemm_ukernel(kb, ap, pb + jr * kb, crow + jr, pr.ldc, m, std::min(nr, nb - jr), acc);
@@ -184,6 +207,44 @@ void gemm_small(const CpuKernels& kt, bool trans_a, int64_t M, int64_t N, int64_
   for (int64_t c = 0; c < chunks; ++c) run(c * per_chunk, std::min(blocks, (c + 1) * per_chunk));
 }
 
+// Runs the packed loops over all of C, on a thread grid when the work pays for it.
+void run_packed(const CpuKernels& kt, const Problem& pr, int64_t M, int64_t N) {
+  const int64_t K = pr.K;
+  // A thread pays off above ~0.4 MFLOP of work (a warm OpenMP fork/join costs ~1-2 us).
+  int threads = 1;
+  if (!omp_in_parallel()) {
+    const double flops = 2.0 * M * N * K;
+    threads = static_cast<int>(std::min<double>(omp_get_max_threads(), flops / 4.0e5));
+    threads = std::max(threads, 1);
+  }
+  const Grid grid = choose_grid(kt, M, N, K, threads);
+  const int used = grid.tm * grid.tn;
+  if (used <= 1) {
+    gemm_block(kt, pr, 0, M, 0, N);
+    return;
+  }
+
+  // Rectangles are whole mr x nr panels, split as evenly as the panel counts allow.
+  const int64_t row_panels = ceil_div(M, kt.mr), col_panels = ceil_div(N, kt.nr);
+  std::exception_ptr error;  // a packing buffer that cannot be allocated must not terminate
+#pragma omp parallel num_threads(used)
+  {
+    const int t = omp_get_thread_num();
+    const int ti = t / grid.tn, tj = t % grid.tn;
+    const int64_t m0 = std::min(M, row_panels * ti / grid.tm * kt.mr);
+    const int64_t m1 = std::min(M, row_panels * (ti + 1) / grid.tm * kt.mr);
+    const int64_t n0 = std::min(N, col_panels * tj / grid.tn * kt.nr);
+    const int64_t n1 = std::min(N, col_panels * (tj + 1) / grid.tn * kt.nr);
+    try {
+      if (m0 < m1 && n0 < n1) gemm_block(kt, pr, m0, m1, n0, n1);
+    } catch (...) {
+#pragma omp critical(kerasette_gemm_error)
+      if (!error) error = std::current_exception();
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
@@ -219,40 +280,30 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
   pr.kc = k_block(K, kt.kc);
   pr.accumulate = accumulate;
   pr.epilogue = ep;
+  run_packed(kt, pr, M, N);
+}
 
-  // A thread pays off above ~0.4 MFLOP of work (a warm OpenMP fork/join costs ~1-2 us).
-  int threads = 1;
-  if (!omp_in_parallel()) {
-    const double flops = 2.0 * M * N * K;
-    threads = static_cast<int>(std::min<double>(omp_get_max_threads(), flops / 4.0e5));
-    threads = std::max(threads, 1);
-  }
-  const Grid grid = choose_grid(kt, M, N, K, threads);
-  const int used = grid.tm * grid.tn;
-  if (used <= 1) {
-    gemm_block(kt, pr, 0, M, 0, N);
+void gemm_pack_a(int64_t M, int64_t N, int64_t K, const GemmPackA& pack_a, const float* B,
+                 int64_t ldb, float* C, int64_t ldc, const GemmEpilogue* epilogue) {
+  if (M <= 0 || N <= 0 || K <= 0) {  // nothing to gather: the plain driver handles the edges
+    gemm(false, false, M, N, K, nullptr, K, B, ldb, C, ldc, false, epilogue);
     return;
   }
-
-  // Rectangles are whole mr x nr panels, split as evenly as the panel counts allow.
-  const int64_t row_panels = ceil_div(M, kt.mr), col_panels = ceil_div(N, kt.nr);
-  std::exception_ptr error;  // a packing buffer that cannot be allocated must not terminate
-#pragma omp parallel num_threads(used)
-  {
-    const int t = omp_get_thread_num();
-    const int ti = t / grid.tn, tj = t % grid.tn;
-    const int64_t m0 = std::min(M, row_panels * ti / grid.tm * kt.mr);
-    const int64_t m1 = std::min(M, row_panels * (ti + 1) / grid.tm * kt.mr);
-    const int64_t n0 = std::min(N, col_panels * tj / grid.tn * kt.nr);
-    const int64_t n1 = std::min(N, col_panels * (tj + 1) / grid.tn * kt.nr);
-    try {
-      if (m0 < m1 && n0 < n1) gemm_block(kt, pr, m0, m1, n0, n1);
-    } catch (...) {
-#pragma omp critical(kerasette_gemm_error)
-      if (!error) error = std::current_exception();
-    }
-  }
-  if (error) std::rethrow_exception(error);
+  const CpuKernels& kt = cpu_kernels();
+  Problem pr;
+  pr.a = nullptr;
+  pr.a_rs = pr.a_cs = 0;
+  pr.b = B;
+  pr.b_rs = ldb;
+  pr.b_cs = 1;
+  pr.c = C;
+  pr.ldc = ldc;
+  pr.K = K;
+  pr.kc = k_block(K, kt.kc);
+  pr.accumulate = false;
+  pr.epilogue = (epilogue && (epilogue->bias || epilogue->act != Act::Linear)) ? epilogue : nullptr;
+  pr.a_packer = &pack_a;
+  run_packed(kt, pr, M, N);
 }
 
 }  // namespace kerasette

@@ -3,6 +3,7 @@
 // materialized.
 #pragma once
 #include <cstdint>
+#include <functional>
 
 #include "kernels/cpu/kernels.h"
 
@@ -22,5 +23,18 @@ struct GemmEpilogue {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
           const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate = false,
           const GemmEpilogue* epilogue = nullptr);
+
+// Fills one micro-panel of packed A: rows [i0, i0 + m) (m <= CpuKernels::mr) by columns
+// [p0, p0 + k) of the logical A, in CpuKernels::pack_a's layout (mr x k, column-major,
+// zero-padded to mr rows). Called concurrently from the GEMM's threads.
+using GemmPackA = std::function<void(int64_t i0, int64_t m, int64_t p0, int64_t k, float* panel)>;
+
+// gemm(false, false, ...) with A never stored: the caller's pack_a produces each micro-panel on
+// demand (an implicit GEMM: a convolution gathers its panels straight from the image instead of
+// writing and re-reading an im2col matrix). Same blocking, same FMA chains, so the result is
+// bit-identical to gemm() on the materialized A when M > small_m_rows (below that gemm() takes
+// its unpacked few-row path, which needs A in memory: callers keep using gemm() there).
+void gemm_pack_a(int64_t M, int64_t N, int64_t K, const GemmPackA& pack_a, const float* B,
+                 int64_t ldb, float* C, int64_t ldc, const GemmEpilogue* epilogue = nullptr);
 
 }  // namespace kerasette

@@ -50,6 +50,9 @@ struct CpuKernels {
   // Packs B (element (p, j) at B[p*rs + j*cs]) into ceil(n/nr) panels of k x nr, row-major within
   // a panel, zero-padded to nr columns.
   void (*pack_b)(int64_t k, int64_t n, const float* b, int64_t rs, int64_t cs, float* packed);
+  // One A panel like pack_a (m <= mr rows, zero-padded to mr) whose row i is contiguous at
+  // rows[i] (an implicit-GEMM gather; pack_gather.cpp).
+  void (*pack_a_rows)(int64_t m, int64_t mr, int64_t k, const float* const* rows, float* packed);
   // C[m x n] (m <= mr, n <= nr, row stride ldc) = (accumulate ? C : 0) + Apanel * Bpanel over k.
   // C is not read when accumulate is false.
   void (*gemm_ukernel)(int64_t k, const float* a_panel, const float* b_panel, float* c, int64_t ldc,

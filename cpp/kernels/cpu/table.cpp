@@ -8,6 +8,7 @@ void fill_gemm_small(CpuKernels& t);    // gemm_small.cpp
 void fill_conv_direct(CpuKernels& t);   // conv_direct.cpp
 void fill_elementwise(CpuKernels& t);   // elementwise.cpp
 void fill_optimizers(CpuKernels& t);    // optimizer_updates.cpp
+void fill_pack_gather(CpuKernels& t);   // pack_gather.cpp
 
 const CpuKernels& table() {
   static const CpuKernels kernels = [] {
@@ -18,6 +19,7 @@ const CpuKernels& table() {
     fill_conv_direct(t);
     fill_elementwise(t);
     fill_optimizers(t);
+    fill_pack_gather(t);
     return t;
   }();
   return kernels;
