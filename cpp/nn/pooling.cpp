@@ -13,30 +13,12 @@
 #include "nn/layer_registry.h"
 #include "nn/shape_text.h"
 #include "ops/conv2d.h"
+#include "ops/conv2d_cuda.h"
 #ifdef KERASETTE_WITH_CUDA
 #include "kernels/cuda/cuda_kernels.h"
 #endif
 
 namespace kerasette {
-
-#ifdef KERASETTE_WITH_CUDA
-// The window geometry as the CUDA pooling kernels take it (kernels/cuda/cuda_kernels.h).
-static cuda::ConvGeometry pool_device_geometry(const Conv2dGeometry& g) {
-  cuda::ConvGeometry d;
-  d.H = g.h.in;
-  d.W = g.w.in;
-  d.C = g.cin;
-  d.OH = g.h.out;
-  d.OW = g.w.out;
-  d.KH = g.h.k;
-  d.KW = g.w.k;
-  d.sh = g.h.stride;
-  d.sw = g.w.stride;
-  d.ph = g.h.pad_before;
-  d.pw = g.w.pad_before;
-  return d;
-}
-#endif
 
 class PoolLayer : public Layer {
  public:
@@ -78,7 +60,7 @@ class PoolLayer : public Layer {
         st.saved[0].resize(os, Device::CUDA);
         darg = reinterpret_cast<int32_t*>(st.saved[0].data());
       }
-      cuda::pool_forward(pool_device_geometry(g), g.batch, is_max_, x.data(), out.data(), darg);
+      cuda::pool_forward(device_geometry(g), g.batch, is_max_, x.data(), out.data(), darg);
       return;
     }
 #endif
@@ -153,7 +135,7 @@ class PoolLayer : public Layer {
       din[0]->resize(x.shape(), Device::CUDA);
       const int32_t* darg =
           is_max_ ? reinterpret_cast<const int32_t*>(st.saved.at(0).data()) : nullptr;
-      cuda::pool_backward(pool_device_geometry(g), g.batch, is_max_, dout.data(), darg,
+      cuda::pool_backward(device_geometry(g), g.batch, is_max_, dout.data(), darg,
                           din[0]->data());
       return;
     }

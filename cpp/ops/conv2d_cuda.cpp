@@ -17,14 +17,6 @@ int64_t conv2d_cuda_slice_images(const Conv2dGeometry& g) {
 
 #ifdef KERASETTE_WITH_CUDA
 
-namespace {
-
-void check_groups(const Conv2dGeometry& g) {
-  if (g.groups != 1)
-    throw NotImplementedError(str_cat("Conv2D with groups=", g.groups,
-                                      " has no CUDA implementation yet (groups=1 only)"));
-}
-
 cuda::ConvGeometry device_geometry(const Conv2dGeometry& g) {
   cuda::ConvGeometry d;
   d.H = g.h.in;
@@ -42,6 +34,15 @@ cuda::ConvGeometry device_geometry(const Conv2dGeometry& g) {
   d.pw = g.w.pad_before;
   return d;
 }
+
+namespace {
+
+void check_groups(const Conv2dGeometry& g) {
+  if (g.groups != 1)
+    throw NotImplementedError(str_cat("Conv2D with groups=", g.groups,
+                                      " has no CUDA implementation yet (groups=1 only)"));
+}
+
 
 }  // namespace
 

@@ -7,6 +7,9 @@
 // Groups > 1 throw NotImplementedError. In a CPU-only build these throw as no_cuda_build does.
 #pragma once
 #include "ops/conv2d.h"
+#ifdef KERASETTE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace kerasette {
 
@@ -19,6 +22,11 @@ bool conv2d_forward_cuda(const Conv2dGeometry& g, const float* x, const float* k
 void conv2d_backward_weight_cuda(const Conv2dGeometry& g, const float* x, const float* dy,
                                  float* dkernel, float* dbias, bool accumulate, Tensor& col,
                                  bool col_valid);
+#ifdef KERASETTE_WITH_CUDA
+// The window geometry as the CUDA kernels take it (convolution and pooling).
+cuda::ConvGeometry device_geometry(const Conv2dGeometry& g);
+#endif
+
 void conv2d_backward_input_cuda(const Conv2dGeometry& g, const float* dy, const float* kernel,
                                 float* dx, Tensor& dcol);
 
