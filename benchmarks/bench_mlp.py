@@ -1,6 +1,7 @@
 """Side-by-side: kerasette vs PyTorch (when importable) on the foundation issue's workloads.
 
-- MLP 784-512-512-10 (relu, softmax), Adam 1e-3, batch 128: training samples/s.
+- MLP 784-512-512-10 (relu, softmax), Adam 1e-3, batch 128: training samples/s; inference
+  samples/s at batch 256.
 - Tiny model Dense(16)-Dense(1), batch 32, SGD: microseconds per training step.
 - Predicting one sample with the MLP: microseconds per call.
 - `import kerasette` wall time.
@@ -62,6 +63,24 @@ def bench_mlp_training(torch, repeats, n=8192, batch=128):
                 opt.step()
 
         out["torch"] = n / median_time(epoch, repeats)
+    return out
+
+
+def bench_mlp_inference(torch, repeats, n=16384, batch=256):
+    x = np.random.default_rng(3).random((n, 784), dtype=np.float32)
+    model = mlp_keras()
+    out = {"kerasette": n / median_time(lambda: model.predict(x, batch_size=batch, verbose=0),
+                                        repeats)}
+    if torch:
+        net = mlp_torch(torch).eval()
+        xt = torch.from_numpy(x)
+
+        def run():
+            with torch.no_grad():
+                for i in range(0, n, batch):
+                    net(xt[i:i + batch])
+
+        out["torch"] = n / median_time(run, repeats)
     return out
 
 
@@ -141,6 +160,10 @@ def main():
     rows.append(("MLP training (samples/s, higher is better)", f"{r['kerasette']:.0f}",
                  f"{r['torch']:.0f}" if torch else "-",
                  f"{r['kerasette'] / r['torch']:.2f}x" if torch else "-", ">= 1.2x"))
+    r = bench_mlp_inference(torch, args.repeats)
+    rows.append(("MLP inference, batch 256 (samples/s)", f"{r['kerasette']:.0f}",
+                 f"{r['torch']:.0f}" if torch else "-",
+                 f"{r['kerasette'] / r['torch']:.2f}x" if torch else "-", ">= 1.5x (issue 4)"))
     r = bench_tiny_step(torch, args.repeats)
     rows.append(("tiny model step (us, lower is better)", f"{r['kerasette']:.1f}",
                  f"{r['torch']:.1f}" if torch else "-",
