@@ -289,12 +289,17 @@ void sum_rows_fixed(const float* x, float* out, int64_t rows, int64_t cols, bool
     cpu_kernels().sum_rows(x, out, rows, cols, accumulate);
     return;
   }
-  std::vector<float> partial(static_cast<size_t>(chunks * cols));
+  // Per-chunk partial sums, kept between calls so a training step allocates nothing. The buffer
+  // is the calling thread's; the workers write into it through `partial`, never by its name
+  // (a thread_local named inside the loop would be each worker's own, empty one).
+  thread_local std::vector<float> buffer;
+  buffer.resize(static_cast<size_t>(chunks * cols));
+  float* partial = buffer.data();
   const CpuKernels& k = cpu_kernels();
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t r0 = c * kRowsPerChunk, r1 = std::min(rows, r0 + kRowsPerChunk);
-      k.sum_rows(x + r0 * cols, partial.data() + c * cols, r1 - r0, cols, false);
+      k.sum_rows(x + r0 * cols, partial + c * cols, r1 - r0, cols, false);
     }
   });
   if (!accumulate) std::memset(out, 0, sizeof(float) * cols);
