@@ -10,36 +10,23 @@ PyTorch side: PYTHONPATH=python /tmp/torchenv/bin/python benchmarks/bench_convne
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import kerasette as keras
-from kerasette import layers
+
+# The models are the examples' own (examples/deep_mnist_convnet.py, examples/mnist_convnet.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from deep_mnist_convnet import build_model as deep_keras  # noqa: E402
+from mnist_convnet import build_model as simple_keras  # noqa: E402
 
 try:
     import torch
 except ImportError:  # the comparison column is left out
     torch = None
-
-
-def deep_keras():
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(32, 5, padding="same", activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(64, 5, padding="same", activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dense(1024, activation="relu"), layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
-
-
-def simple_keras():
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
-        layers.Flatten(), layers.Dropout(0.5), layers.Dense(10, activation="softmax"),
-    ])
 
 
 def deep_torch():

@@ -10,8 +10,6 @@ the 10,000 test digits (such as ../shared/data/mnist) is split 8,000 / 2,000 for
 import argparse
 import time
 
-import numpy as np
-
 import kerasette as keras
 from kerasette import layers
 

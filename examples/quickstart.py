@@ -5,7 +5,6 @@ Run: python examples/quickstart.py
 
 import time
 
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 

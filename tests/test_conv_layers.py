@@ -12,7 +12,7 @@ import pytest
 
 import kerasette as keras
 from kerasette import layers
-from conftest import load_mnist_split
+from conftest import load_example, load_mnist_split
 from gradcheck import check_gradients
 
 
@@ -431,17 +431,7 @@ def test_model_save_and_reload(tmp_path, rng):
 def test_deep_mnist_convnet_learns():
     (x_train, y_train), (x_test, y_test) = load_mnist_split()
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.Conv2D(32, 5, padding="same", activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Conv2D(64, 5, padding="same", activation="relu"),
-        layers.MaxPooling2D(2),
-        layers.Flatten(),
-        layers.Dense(1024, activation="relu"),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
+    model = load_example("deep_mnist_convnet").build_model()
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     start = time.perf_counter()

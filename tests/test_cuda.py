@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import kerasette
+from conftest import load_example
 from kerasette import _core, config
 
 pytestmark = pytest.mark.skipif(
@@ -411,19 +412,8 @@ def test_conv1d_fit_matches_cpu():
 
 
 def deep_mnist_convnet():
-    """The deep-MNIST convnet of the classic TensorFlow course."""
-    L = kerasette.layers
-    return kerasette.Sequential([
-        kerasette.Input((28, 28, 1)),
-        L.Conv2D(32, 5, padding="same", activation="relu"),
-        L.MaxPooling2D(2),
-        L.Conv2D(64, 5, padding="same", activation="relu"),
-        L.MaxPooling2D(2),
-        L.Flatten(),
-        L.Dense(1024, activation="relu"),
-        L.Dropout(0.5, seed=1),
-        L.Dense(10, activation="softmax"),
-    ])
+    """The deep-MNIST convnet of the classic TensorFlow course (examples/deep_mnist_convnet.py)."""
+    return load_example("deep_mnist_convnet").build_model(dropout_seed=1)
 
 
 def test_deep_mnist_convnet_fit_matches_cpu():
