@@ -95,7 +95,8 @@ void Optimizer::apply(const std::vector<Param*>& vars) {
   const float lr = current_learning_rate();
   // Gradient clipping, in Keras's order: clipnorm per variable, then global norm, then value.
   const bool clipping = clipnorm > 0 || clipvalue > 0 || global_clipnorm > 0;
-  std::vector<const float*> grads(vars.size());
+  std::vector<const float*>& grads = grads_;
+  grads.resize(vars.size());
   for (size_t i = 0; i < vars.size(); ++i) grads[i] = vars[i]->grad.data();
   if (clipping) {
     double global_sq = 0.0;

@@ -58,6 +58,7 @@ class Optimizer {
  private:
   std::vector<std::vector<Tensor>> slots_;
   std::vector<Tensor> clipped_;  // scratch gradients when clipping is on
+  std::vector<const float*> grads_;  // each variable's gradient for this step (reused)
   bool built_ = false;
 };
 
