@@ -49,3 +49,34 @@ def test_matmul_same_bits_any_thread_count(rng):
         keras.config.set_num_threads(threads)
     np.testing.assert_array_equal(one, two)
     np.testing.assert_array_equal(small_one, small_two)
+
+
+@pytest.mark.parametrize("m,k,n", [(1, 784, 512), (1, 100, 10), (2, 300, 70), (4, 37, 130)])
+@pytest.mark.parametrize("zeros", [0.5, 0.95, 1.0])
+def test_few_row_matmul_with_zero_columns_of_a(m, k, n, zeros, each_isa, rng):
+    # Few-row products skip the rows of B that meet an all-zero column of A (ReLU outputs, blank
+    # pixels): the result must be the full sum.
+    a = rng.normal(size=(m, k)).astype("float32")
+    a[:, rng.random(k) < zeros] = 0.0
+    a[0, 3] = 0.0  # a column zero in one row only is still summed
+    b = rng.normal(size=(k, n)).astype("float32")
+    c = keras.ops.matmul(a, b)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)
+    assert np.all(np.abs(c - ref) <= 1e-6 * np.sqrt(k) * scale + 1e-6)
+    if zeros == 1.0:
+        assert not np.any(c[1:])
+    # Kept columns still bring their values, NaN included.
+    a[-1, k // 2] = np.nan
+    c = keras.ops.matmul(a, b)
+    assert np.all(np.isnan(c[-1])) and np.all(np.isfinite(c[:-1]))
+
+
+def test_few_row_matmul_matches_its_rows_of_a_larger_product(each_isa, rng):
+    # An MLP's single-sample prediction equals the corresponding row of a batch prediction.
+    a = np.maximum(rng.normal(size=(64, 512)), 0).astype("float32")
+    b = rng.normal(size=(512, 10)).astype("float32")
+    full = keras.ops.matmul(a, b)
+    for i in (0, 5, 63):
+        np.testing.assert_allclose(keras.ops.matmul(a[i:i + 1], b), full[i:i + 1], rtol=1e-5,
+                                   atol=1e-5)

@@ -249,6 +249,21 @@ PYBIND11_MODULE(_core, m) {
         py::gil_scoped_release release;
         g.predict(d, batch_size, views, training);
       }, py::arg("inputs"), py::arg("batch_size"), py::arg("outputs"), py::arg("training") = false)
+      // One input array, one output, one batch, returned as a new array: the short road of
+      // `model(x)` on a single sample, with no lists to convert and no output to preallocate.
+      .def("predict_array", [](Graph& g, const FloatArray& x) {
+        KS_CHECK(g.num_outputs() == 1, "internal: predict_array needs a single-output graph");
+        DataSet d;
+        d.inputs.push_back(view_of(x));
+        {
+          py::gil_scoped_release release;
+          g.predict_batch(d);
+        }
+        const Tensor& y = g.output(0);
+        py::array_t<float> out(y.shape());
+        y.copy_to_host(out.mutable_data());
+        return out;
+      }, py::arg("x"))
       .def("results", &Graph::results)
       .def("reset_metrics", &Graph::reset_metrics)
       .def_property("iterations",

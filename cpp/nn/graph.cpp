@@ -383,25 +383,34 @@ void Graph::test_batches(const DataSet& data, int64_t batch_size, int64_t first,
   }
 }
 
+void Graph::forward_rows(const DataSet& data, int64_t begin, int64_t end, bool training) {
+  if (!prepared_) prepare();
+  place_on_device();
+  load_batch(data, begin, end, false);
+  StepContext ctx;
+  ctx.training = training;
+  ctx.step = optimizer_ ? static_cast<uint64_t>(optimizer_->iterations) : 0;
+  forward(ctx);
+}
+
 void Graph::predict(const DataSet& data, int64_t batch_size, std::vector<Tensor>& outputs,
                     bool training) {
   KS_CHECK(outputs.size() == outputs_.size(), "predict: expected ", outputs_.size(), " outputs");
   const int64_t n = data.size();
-  if (!prepared_) prepare();
-  place_on_device();
   for (int64_t begin = 0; begin < n; begin += batch_size) {
     const int64_t end = std::min(n, begin + batch_size);
-    load_batch(data, begin, end, false);
-    StepContext ctx;
-    ctx.training = training;
-    ctx.step = optimizer_ ? static_cast<uint64_t>(optimizer_->iterations) : 0;
-    forward(ctx);
+    forward_rows(data, begin, end, training);
     for (size_t o = 0; o < outputs_.size(); ++o) {
       const Tensor& y = nodes_[outputs_[o]].out;
       const int64_t row = y.numel() / (end - begin);
       y.copy_to_host(outputs[o].data() + begin * row);
     }
   }
+}
+
+void Graph::predict_batch(const DataSet& data) {
+  KS_CHECK(data.size() > 0, "predict: no samples");
+  forward_rows(data, 0, data.size(), false);
 }
 
 std::vector<double> Graph::results() const {

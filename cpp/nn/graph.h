@@ -58,6 +58,10 @@ class Graph {
   // Forward in inference mode over all rows; outputs (preallocated, (N, ...)) are filled.
   void predict(const DataSet& data, int64_t batch_size, std::vector<Tensor>& outputs,
                bool training = false);
+  // Forward in inference mode over all rows as one batch (a single prediction call); the results
+  // are then output(o), on the graph's device and valid until the graph runs again.
+  void predict_batch(const DataSet& data);
+  const Tensor& output(size_t o) const { return nodes_[outputs_.at(o)].out; }
 
   // Running means since the last reset: loss, then each output's loss when there are several
   // outputs, then each output's metrics in order.
@@ -78,6 +82,8 @@ class Graph {
   };
 
   void load_batch(const DataSet& data, int64_t begin, int64_t end, bool with_targets);
+  // Loads rows [begin, end) and runs the forward pass (no targets, no loss).
+  void forward_rows(const DataSet& data, int64_t begin, int64_t end, bool training);
   void forward(const StepContext& ctx);
   double compute_losses(bool with_grad);  // returns the total loss of the batch (mean)
   void backward(const StepContext& ctx);

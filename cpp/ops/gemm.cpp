@@ -25,9 +25,11 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <exception>
 #include <new>
+#include <vector>
 
 #include "ops/dispatch.h"
 
@@ -183,21 +185,40 @@ Grid choose_grid(const CpuKernels& kt, int64_t M, int64_t N, int64_t K, int thre
   return best;
 }
 
+thread_local std::vector<int32_t> t_k_index;
+
+// The k positions where some row of A is nonzero, in t_k_index, when there are few enough of them
+// to be worth skipping the rest (ReLU activations are about half zeros, image pixels often more);
+// null when A is dense. Skipping a row of B whose multiplier is 0 leaves every sum bit-identical
+// as long as that row is finite (an inf or NaN weight times 0 would have made the output NaN).
+const int32_t* nonzero_k(const CpuKernels& kt, int64_t M, int64_t K, const float* A, int64_t a_rs,
+                         int64_t a_cs, int64_t& nk) {
+  std::vector<int32_t>& index = t_k_index;
+  // The non-AVX-512 kernels write one slot past the last kept position: room for a vector more.
+  index.resize(static_cast<size_t>(K + 64));
+  const int64_t count = kt.nonzero_columns(M, K, A, a_rs, a_cs, index.data());
+  if (count * 8 > K * 7) return nullptr;  // under 1/8 zeros: the plain loop streams better
+  nk = count;
+  return index.data();
+}
+
 // A few rows: B streamed in place by column blocks, the blocks shared among threads. Each C
 // element is one chain over K in a fixed order, whatever the thread count.
 void gemm_small(const CpuKernels& kt, bool trans_a, int64_t M, int64_t N, int64_t K,
                 const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc,
                 bool accumulate, const GemmEpilogue* ep) {
   const int64_t a_rs = trans_a ? 1 : lda, a_cs = trans_a ? lda : 1;
+  int64_t nk = K;
+  const int32_t* k_index = K <= INT32_MAX ? nonzero_k(kt, M, K, A, a_rs, a_cs, nk) : nullptr;
   const int64_t block = kt.small_m_block;
   const int64_t blocks = ceil_div(N, block);
   auto run = [&](int64_t b0, int64_t b1) {
     const int64_t n0 = b0 * block, n1 = std::min(N, b1 * block);
-    kt.gemm_small_m(M, n1 - n0, K, A, a_rs, a_cs, B + n0, ldb, C + n0, ldc, accumulate);
+    kt.gemm_small_m(M, n1 - n0, nk, k_index, A, a_rs, a_cs, B + n0, ldb, C + n0, ldc, accumulate);
     if (ep) apply_epilogue(kt, *ep, C + n0, ldc, M, n0, n1 - n0);
   };
   // Worth a second thread from ~64K multiply-adds on (a fork/join costs a microsecond or two).
-  const int64_t per_chunk = std::max<int64_t>(1, (65536 / std::max<int64_t>(1, M * K * block)));
+  const int64_t per_chunk = std::max<int64_t>(1, (65536 / std::max<int64_t>(1, M * nk * block)));
   if (omp_in_parallel() || blocks <= per_chunk || omp_get_max_threads() == 1) {
     run(0, blocks);
     return;

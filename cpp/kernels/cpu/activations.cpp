@@ -12,9 +12,6 @@
 
 #include "kernels/cpu/kernels.h"
 #include "kernels/cpu/simd.h"
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
 
 namespace kerasette::cpu::KS_ISA {
 namespace {
@@ -27,45 +24,6 @@ KS_INLINE vf neg_abs(vf x) { return (vf)((vu)x | 0x80000000u); }
 // max/min that let a NaN in x through (like x86 maxps with x second).
 KS_INLINE vf vmax(vf x, vf lo) { return sel(x < lo, lo, x); }
 KS_INLINE vf vmin(vf x, vf hi) { return sel(x > hi, hi, x); }
-
-KS_INLINE vf fmadd(vf a, vf b, vf c) {  // a * b + c
-#if defined(__AVX512F__)
-  return (vf)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
-#elif defined(__AVX2__) && defined(__FMA__)
-  return (vf)_mm256_fmadd_ps((__m256)a, (__m256)b, (__m256)c);
-#else
-  return a * b + c;
-#endif
-}
-
-KS_INLINE vi lanes_below(int64_t r) {  // lane i is set when i < r
-  vi iota;
-  for (int i = 0; i < kW; ++i) iota[i] = i;
-  return iota < (int32_t)r;
-}
-
-// Loads p[0, r) (0 < r < kW), other lanes 0, without touching memory past p + r.
-KS_INLINE vf load_partial(const float* p, int64_t r) {
-#if defined(__AVX512F__)
-  return (vf)_mm512_maskz_loadu_ps((__mmask16)((1u << r) - 1u), p);
-#elif defined(__AVX2__)
-  return (vf)_mm256_maskload_ps(p, (__m256i)lanes_below(r));
-#else
-  vf v = {};
-  std::memcpy(&v, p, (size_t)r * sizeof(float));
-  return v;
-#endif
-}
-
-KS_INLINE void store_partial(float* p, vf v, int64_t r) {
-#if defined(__AVX512F__)
-  _mm512_mask_storeu_ps(p, (__mmask16)((1u << r) - 1u), (__m512)v);
-#elif defined(__AVX2__)
-  _mm256_maskstore_ps(p, (__m256i)lanes_below(r), (__m256)v);
-#else
-  std::memcpy(p, &v, (size_t)r * sizeof(float));
-#endif
-}
 
 KS_INLINE float hsum(vf v) {  // fixed lane order
   float s = v[0];

@@ -60,10 +60,16 @@ struct CpuKernels {
 
   // Few-row GEMM reading row-major B in place (no packing): C[m x n] (+)= A * B for
   // m <= small_m_rows; columns are best cut into blocks of small_m_block (any n is accepted).
+  // With k_index set, only the k positions it lists (ascending) are summed, the others being
+  // columns of A that are all zero; k_index null means every p in [0, k).
   int small_m_rows, small_m_block;
-  void (*gemm_small_m)(int64_t m, int64_t n, int64_t k, const float* a, int64_t a_rs,
-                       int64_t a_cs, const float* b, int64_t ldb, float* c, int64_t ldc,
-                       bool accumulate);
+  void (*gemm_small_m)(int64_t m, int64_t n, int64_t k, const int32_t* k_index, const float* a,
+                       int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb, float* c,
+                       int64_t ldc, bool accumulate);
+  // Writes to index the positions p < k (ascending) where some row i < m of A has
+  // a[i * a_rs + p * a_cs] != 0 (NaN counts as nonzero); returns how many.
+  int64_t (*nonzero_columns)(int64_t m, int64_t k, const float* a, int64_t a_rs, int64_t a_cs,
+                             int32_t* index);
 
   // ---- direct convolution (NHWC, groups == 1, cout <= kConvDirectMaxOut) ----
   // y[ox, o] for ox < OW of output row oy of one image: bias + sum over taps (a, b) and input

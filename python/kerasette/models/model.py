@@ -37,6 +37,7 @@ class Model(Trainer, Layer):
                        name=name or unique_name(self._default_name()), **kwargs)
         Trainer.__init__(self)
         self._engine_graph = None
+        self._single_io_tail = False
         self._nodes = []
         self._inputs: list[KerasTensor] = []
         self._outputs: list[KerasTensor] = []
@@ -153,6 +154,9 @@ class Model(Trainer, Layer):
         for node in self._nodes:
             self._add_call(g, node, ids)
         g.set_outputs([ids[id(t)] for t in self._outputs])
+        # The per-sample input shape predict_on_batch's short road accepts (one input, one output).
+        self._single_io_tail = (tuple(self._inputs[0].shape[1:])
+                                if len(self._inputs) == 1 and len(self._outputs) == 1 else False)
         self._engine_graph = g
         return g
 

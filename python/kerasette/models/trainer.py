@@ -378,15 +378,13 @@ class Trainer:
 
     # ---- single batches ----
     def predict_on_batch(self, x):
-        if (type(x) is np.ndarray and x.dtype == np.float32 and len(self._inputs) == 1
-                and len(self._outputs) == 1 and x.ndim == len(self._inputs[0].shape)
-                and x.flags.c_contiguous and x.shape[1:] == self._inputs[0].shape[1:]
-                and x.shape[0] > 0):
-            # The common case (one float32 array that already fits) skips the general checks:
-            # predicting a single sample costs little more than the engine's own time.
-            out = np.empty(x.shape[:1] + self._outputs[0].shape[1:], dtype=np.float32)
-            self._graph().predict([x], x.shape[0], [out])
-            return out
+        g = self._engine_graph
+        if (g is not None and type(x) is np.ndarray and x.dtype == np.float32
+                and x.shape[1:] == self._single_io_tail and x.shape[0] > 0
+                and x.flags.c_contiguous):
+            # The common case (one float32 array that fits a one-input, one-output model) skips
+            # the general checks: predicting a single sample costs little more than the engine.
+            return g.predict_array(x)
         xs = self._prepare_inputs(x)
         n = xs[0].shape[0]
         outs = self._allocate_outputs(n)
