@@ -209,6 +209,42 @@ def test_conv2d_gradients(case, rng):
     check_gradients(model, x, y, samples=6, h=3e-3, atol=1e-4)
 
 
+# Many input channels: the weight gradient gathers its GEMM panels straight from x (no im2col
+# matrix), and with stride 1 and one group the input gradient is a convolution of dy with the
+# flipped kernel rather than a col2im.
+MANY_CHANNEL_CASES = [
+    # kernel, strides, padding, dilation, (H, W), cin, cout, groups
+    (5, 1, "same", 1, (6, 7), 32, 4, 1),
+    (3, 1, "valid", 1, (6, 5), 16, 3, 1),
+    ((2, 3), 1, "same", 1, (5, 6), 17, 2, 1),
+    (3, 1, "same", 2, (7, 6), 16, 2, 1),
+    ((3, 2), 1, "valid", (1, 2), (6, 7), 20, 3, 1),
+    (3, 2, "same", 1, (7, 6), 16, 3, 1),
+    (3, 1, "same", 1, (5, 6), 16, 4, 2),
+]
+
+
+@pytest.mark.parametrize("case", MANY_CHANNEL_CASES, ids=lambda c: "-".join(map(str, c)))
+def test_conv2d_gradients_many_channels(case, each_isa, rng):
+    k, s, padding, d, hw, cin, cout, groups = case
+    keras.utils.set_random_seed(7)
+    layer = layers.Conv2D(cout, k, strides=s, padding=padding, dilation_rate=d, groups=groups,
+                          activation="tanh")
+    model = _grad_model(hw + (2,), layer, cin)
+    x = rng.normal(size=(2,) + hw + (2,)).astype("float32")
+    y = rng.normal(size=(2, 3)).astype("float32")
+    check_gradients(model, x, y, samples=8, h=3e-3, atol=1e-4)
+
+
+def test_conv1d_causal_gradients_many_channels(rng):
+    keras.utils.set_random_seed(8)
+    layer = layers.Conv1D(3, 3, padding="causal", dilation_rate=2)
+    model = _grad_model((9, 2), layer, 24)
+    x = rng.normal(size=(2, 9, 2)).astype("float32")
+    y = rng.normal(size=(2, 3)).astype("float32")
+    check_gradients(model, x, y, samples=8, h=3e-3, atol=1e-4)
+
+
 @pytest.mark.parametrize("case", [(3, 1, "causal", 2, 9), (2, 2, "same", 1, 7),
                                   (5, 1, "valid", 1, 9), (1, 1, "valid", 1, 5)])
 def test_conv1d_gradients(case, rng):

@@ -144,6 +144,42 @@ void pack_im2col_panel(const Conv2dGeometry& g, const CpuKernels& kt, const floa
   }
 }
 
+// One A micro-panel of the weight gradient's implicit GEMM, A = im2col(x)^T: rows [i0, i0 + m)
+// are kernel positions r = (a * KW + b) * Cg + c of group grp, columns [p0, p0 + k) output pixels.
+// The rows of one tap (a, b) are adjacent channels of one input pixel, contiguous in NHWC, so
+// each pixel's run is copied as one short vector (pack_a_columns); padded pixels read zeros.
+void pack_im2col_transposed_panel(const Conv2dGeometry& g, const CpuKernels& kt, const float* x,
+                                  int64_t grp, int64_t i0, int64_t m, int64_t p0, int64_t k,
+                                  float* panel) {
+  const int64_t H = g.h.in, W = g.w.in, C = g.cin, Cg = C / g.groups;
+  const int64_t OH = g.h.out, OW = g.w.out, KW = g.w.k, mr = kt.mr;
+  thread_local std::vector<const float*> cols;
+  if (cols.size() < static_cast<size_t>(k)) cols.resize(static_cast<size_t>(k));
+  for (int64_t r = i0; r < i0 + m;) {
+    const int64_t tap = r / Cg, c0 = r % Cg, len = std::min(Cg - c0, i0 + m - r);
+    const int64_t iy_off = tap / KW * g.h.dilation - g.h.pad_before;
+    const int64_t ix_off = tap % KW * g.w.dilation - g.w.pad_before;
+    const float* base = x + grp * Cg + c0;
+    int64_t n = p0 / (OH * OW), oy = p0 / OW % OH, ox = p0 % OW;
+    for (int64_t q = 0; q < k; ++q) {
+      const int64_t iy = oy * g.h.stride + iy_off, ix = ox * g.w.stride + ix_off;
+      cols[q] = iy >= 0 && iy < H && ix >= 0 && ix < W ? base + ((n * H + iy) * W + ix) * C
+                                                       : nullptr;
+      if (++ox == OW) {
+        ox = 0;
+        if (++oy == OH) {
+          oy = 0;
+          ++n;
+        }
+      }
+    }
+    kt.pack_a_columns(len, mr, k, cols.data(), panel + (r - i0));
+    r += len;
+  }
+  if (m < mr)
+    for (int64_t q = 0; q < k; ++q) std::memset(panel + q * mr + m, 0, sizeof(float) * (mr - m));
+}
+
 void col2im(const Conv2dGeometry& g, const float* col, float* dx) {
   const int64_t H = g.h.in, W = g.w.in, C = g.cin, G = g.groups, Cg = C / G;
   const int64_t OH = g.h.out, OW = g.w.out, KH = g.h.k, KW = g.w.k;
@@ -246,6 +282,19 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const float* x, const float
            g.cout, dkernel + grp * Og, g.cout, accumulate);
     return;
   }
+  const CpuKernels& kt = cpu_kernels();
+  if (!col_valid && Cg * 2 >= kt.mr) {
+    // Implicit GEMM over A = im2col(x)^T: panels gathered from x, no column matrix. (With fewer
+    // channels per group than half a panel, each pixel's run is too short to pay for itself.)
+    for (int64_t grp = 0; grp < G; ++grp) {
+      const GemmPackA pack = [&](int64_t i0, int64_t m, int64_t p0, int64_t k, float* panel) {
+        pack_im2col_transposed_panel(g, kt, x, grp, i0, m, p0, k, panel);
+      };
+      gemm_pack_a(Kg, Og, g.batch * g.out_pixels(), pack, dy + grp * Og, g.cout,
+                  dkernel + grp * Og, g.cout, nullptr, accumulate);
+    }
+    return;
+  }
   const int64_t slice = conv2d_slice_images(g);
   col_valid = col_valid && slice >= g.batch;
   if (!col_valid) col.resize({slice * g.out_pixels(), g.col_width()});
@@ -260,6 +309,53 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const float* x, const float
   }
 }
 
+namespace {
+
+// The axis of the convolution that maps dy back to dx when the forward one has stride 1: dy is
+// its input, dx (the forward input's size) its output, and the window runs over the flipped
+// kernel, so tap a' = k - 1 - a lands where tap a came from.
+WindowAxis transposed_axis(const WindowAxis& a) {
+  WindowAxis t;
+  t.in = a.out;
+  t.k = a.k;
+  t.stride = 1;
+  t.dilation = a.dilation;
+  t.out = a.in;
+  t.pad_before = (a.k - 1) * a.dilation - a.pad_before;
+  t.pad_after = (a.k - 1) * a.dilation - a.pad_after;
+  return t;
+}
+
+// dx as an implicit-GEMM convolution of dy (stride 1, one group): A panels gathered from dy,
+// B = the kernel flipped in space with its channel axes swapped (built in `work`), so neither
+// the (pixels x kh*kw*cin) column matrix nor the scatter-add of col2im is ever needed.
+void backward_input_implicit(const Conv2dGeometry& g, const CpuKernels& kt, const float* dy,
+                             const float* kernel, float* dx, Tensor& work) {
+  const int64_t KH = g.h.k, KW = g.w.k, C = g.cin, O = g.cout;
+  work.resize({KH * KW * O, C});
+  float* flipped = work.data();
+  for (int64_t a = 0; a < KH; ++a)
+    for (int64_t b = 0; b < KW; ++b) {
+      const float* src = kernel + ((KH - 1 - a) * KW + (KW - 1 - b)) * C * O;  // (c, o)
+      float* dst = flipped + (a * KW + b) * O * C;                              // (o, c)
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t o = 0; o < O; ++o) dst[o * C + c] = src[c * O + o];
+    }
+  Conv2dGeometry t;
+  t.batch = g.batch;
+  t.cin = O;
+  t.cout = C;
+  t.groups = 1;
+  t.h = transposed_axis(g.h);
+  t.w = transposed_axis(g.w);
+  const GemmPackA pack = [&](int64_t i0, int64_t m, int64_t p0, int64_t k, float* panel) {
+    pack_im2col_panel(t, kt, dy, 0, i0, m, p0, k, panel);
+  };
+  gemm_pack_a(g.batch * g.h.in * g.w.in, C, KH * KW * O, pack, flipped, C, dx, C, nullptr);
+}
+
+}  // namespace
+
 void conv2d_backward_input(const Conv2dGeometry& g, const float* dy, const float* kernel, float* dx,
                            Tensor& dcol) {
   const int64_t G = g.groups, Cg = g.cin / G, Og = g.cout / G, Kg = g.k_group();
@@ -268,6 +364,14 @@ void conv2d_backward_input(const Conv2dGeometry& g, const float* dy, const float
     for (int64_t grp = 0; grp < G; ++grp)
       gemm(false, true, g.batch * g.out_pixels(), Cg, Og, dy + grp * Og, g.cout, kernel + grp * Og,
            g.cout, dx + grp * Cg, g.cin);
+    return;
+  }
+  const CpuKernels& kt = cpu_kernels();
+  // Stride 1, one group, enough input channels to fill the micro-tile's width (a narrow N would
+  // waste most of each tile): the transposed convolution, gathered like the forward one.
+  if (G == 1 && g.h.stride == 1 && g.w.stride == 1 && 2 * g.cin >= kt.nr &&
+      g.batch * g.h.in * g.w.in > kt.small_m_rows && kt.mr <= kMaxMr) {
+    backward_input_implicit(g, kt, dy, kernel, dx, dcol);
     return;
   }
   const int64_t slice = conv2d_slice_images(g);

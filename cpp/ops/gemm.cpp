@@ -305,9 +305,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
 }
 
 void gemm_pack_a(int64_t M, int64_t N, int64_t K, const GemmPackA& pack_a, const float* B,
-                 int64_t ldb, float* C, int64_t ldc, const GemmEpilogue* epilogue) {
+                 int64_t ldb, float* C, int64_t ldc, const GemmEpilogue* epilogue,
+                 bool accumulate) {
   if (M <= 0 || N <= 0 || K <= 0) {  // nothing to gather: the plain driver handles the edges
-    gemm(false, false, M, N, K, nullptr, K, B, ldb, C, ldc, false, epilogue);
+    gemm(false, false, M, N, K, nullptr, K, B, ldb, C, ldc, accumulate, epilogue);
     return;
   }
   const CpuKernels& kt = cpu_kernels();
@@ -321,8 +322,10 @@ void gemm_pack_a(int64_t M, int64_t N, int64_t K, const GemmPackA& pack_a, const
   pr.ldc = ldc;
   pr.K = K;
   pr.kc = k_block(K, kt.kc);
-  pr.accumulate = false;
-  pr.epilogue = (epilogue && (epilogue->bias || epilogue->act != Act::Linear)) ? epilogue : nullptr;
+  pr.accumulate = accumulate;
+  pr.epilogue = (!accumulate && epilogue && (epilogue->bias || epilogue->act != Act::Linear))
+                    ? epilogue
+                    : nullptr;
   pr.a_packer = &pack_a;
   run_packed(kt, pr, M, N);
 }

@@ -34,7 +34,9 @@ using GemmPackA = std::function<void(int64_t i0, int64_t m, int64_t p0, int64_t 
 // writing and re-reading an im2col matrix). Same blocking, same FMA chains, so the result is
 // bit-identical to gemm() on the materialized A when M > small_m_rows (below that gemm() takes
 // its unpacked few-row path, which needs A in memory: callers keep using gemm() there).
+// accumulate: C += A * B (no epilogue then), as in gemm().
 void gemm_pack_a(int64_t M, int64_t N, int64_t K, const GemmPackA& pack_a, const float* B,
-                 int64_t ldb, float* C, int64_t ldc, const GemmEpilogue* epilogue = nullptr);
+                 int64_t ldb, float* C, int64_t ldc, const GemmEpilogue* epilogue = nullptr,
+                 bool accumulate = false);
 
 }  // namespace kerasette

@@ -53,6 +53,10 @@ struct CpuKernels {
   // One A panel like pack_a (m <= mr rows, zero-padded to mr) whose row i is contiguous at
   // rows[i] (an implicit-GEMM gather; pack_gather.cpp).
   void (*pack_a_rows)(int64_t m, int64_t mr, int64_t k, const float* const* rows, float* packed);
+  // Part of an A panel whose columns are contiguous instead: packed[p * mr + i] = cols[p][i] for
+  // p < k, i < m (m <= mr; a null cols[p] gives zeros). Rows [m, mr) are not written.
+  void (*pack_a_columns)(int64_t m, int64_t mr, int64_t k, const float* const* cols,
+                         float* packed);
   // C[m x n] (m <= mr, n <= nr, row stride ldc) = (accumulate ? C : 0) + Apanel * Bpanel over k.
   // C is not read when accumulate is false.
   void (*gemm_ukernel)(int64_t k, const float* a_panel, const float* b_panel, float* c, int64_t ldc,

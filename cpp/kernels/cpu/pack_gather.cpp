@@ -1,7 +1,9 @@
-// Packing of a GEMM A micro-panel whose rows lie anywhere in memory (one pointer per row, each
-// row contiguous along k): the gather of an implicit-GEMM convolution (ops/conv2d.cpp), where
-// row i of A is a window row of output pixel i read in place from the image. Same layout as
-// pack_a (mr x k, column-major, zero-padded to mr rows), so the micro-kernel is unchanged.
+// Packing of a GEMM A micro-panel gathered from anywhere in memory, for the implicit-GEMM
+// convolutions of ops/conv2d.cpp. pack_a_rows: one pointer per row, each row contiguous along k
+// (forward: row i is a window row of output pixel i, read in place from the image).
+// pack_a_columns: one pointer per column, each contiguous along m (weight gradient: column p is
+// output pixel p, its rows are input channels of one kernel tap, adjacent in NHWC). Same layout
+// as pack_a (mr x k, column-major), so the micro-kernel is unchanged.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -11,6 +13,7 @@
 #endif
 
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/simd.h"
 
 namespace kerasette::cpu::KS_ISA {
 namespace {
@@ -66,8 +69,26 @@ void pack_a_rows(int64_t m, int64_t mr, int64_t k, const float* const* rows, flo
       for (int64_t i = m; i < mr; ++i) packed[p * mr + i] = 0.0f;
 }
 
+void pack_a_columns(int64_t m, int64_t mr, int64_t k, const float* const* cols, float* packed) {
+  for (int64_t p = 0; p < k; ++p) {
+    const float* src = cols[p];
+    float* dst = packed + p * mr;
+    for (int64_t i = 0; i < m; i += kW) {
+      const int64_t r = m - i < kW ? m - i : kW;
+      const vf v = src ? (r == kW ? load(src + i) : load_partial(src + i, r)) : vf{};
+      if (r == kW)
+        store(dst + i, v);
+      else
+        store_partial(dst + i, v, r);
+    }
+  }
+}
+
 }  // namespace
 
-void fill_pack_gather(CpuKernels& t) { t.pack_a_rows = pack_a_rows; }
+void fill_pack_gather(CpuKernels& t) {
+  t.pack_a_rows = pack_a_rows;
+  t.pack_a_columns = pack_a_columns;
+}
 
 }  // namespace kerasette::cpu::KS_ISA
