@@ -13,6 +13,7 @@
 #include "nn/layer_registry.h"
 #include "nn/shape_text.h"
 #include "ops/conv2d.h"
+#include "ops/dispatch.h"
 #include "ops/conv2d_cuda.h"
 #ifdef KERASETTE_WITH_CUDA
 #include "kernels/cuda/cuda_kernels.h"
@@ -74,52 +75,15 @@ class PoolLayer : public Layer {
     const int64_t H = g.h.in, W = g.w.in, C = g.cin, OH = g.h.out, OW = g.w.out;
     const float* xp = x.data();
     float* yp = out.data();
+    const CpuKernels& k = cpu_kernels();
     const int64_t rows = g.batch * OH;
     parallel_for(rows, chunk_for(rows, 16), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const int64_t n = r / OH, oy = r % OH;
-        const float* xn = xp + n * H * W * C;
         const int64_t y0 = std::max<int64_t>(0, oy * g.h.stride - g.h.pad_before);
         const int64_t y1 = std::min<int64_t>(H, oy * g.h.stride - g.h.pad_before + g.h.k);
-        for (int64_t ox = 0; ox < OW; ++ox) {
-          const int64_t x0 = std::max<int64_t>(0, ox * g.w.stride - g.w.pad_before);
-          const int64_t x1 = std::min<int64_t>(W, ox * g.w.stride - g.w.pad_before + g.w.k);
-          float* __restrict y = yp + (r * OW + ox) * C;
-          if (is_max_) {
-            std::memcpy(y, xn + (y0 * W + x0) * C, sizeof(float) * C);
-            if (!arg) {  // inference: no bookkeeping
-              for (int64_t iy = y0; iy < y1; ++iy)
-                for (int64_t ix = x0; ix < x1; ++ix) {
-                  const float* __restrict v = xn + (iy * W + ix) * C;
-                  for (int64_t c = 0; c < C; ++c) y[c] = v[c] > y[c] ? v[c] : y[c];
-                }
-              continue;
-            }
-            int32_t* __restrict ai = arg + (r * OW + ox) * C;
-            const int32_t first = static_cast<int32_t>((y0 * W + x0) * C);
-            for (int64_t c = 0; c < C; ++c) ai[c] = first + static_cast<int32_t>(c);
-            for (int64_t iy = y0; iy < y1; ++iy)
-              for (int64_t ix = x0; ix < x1; ++ix) {
-                const int32_t base = static_cast<int32_t>((iy * W + ix) * C);
-                const float* __restrict v = xn + base;
-                // Branch-free selects (vectorizable); a strict > keeps the first maximum.
-                for (int64_t c = 0; c < C; ++c) {
-                  const bool win = v[c] > y[c];
-                  y[c] = win ? v[c] : y[c];
-                  ai[c] = win ? base + static_cast<int32_t>(c) : ai[c];
-                }
-              }
-          } else {
-            std::memset(y, 0, sizeof(float) * C);
-            for (int64_t iy = y0; iy < y1; ++iy)
-              for (int64_t ix = x0; ix < x1; ++ix) {
-                const float* __restrict v = xn + (iy * W + ix) * C;
-                for (int64_t c = 0; c < C; ++c) y[c] += v[c];
-              }
-            const float inv = 1.0f / static_cast<float>((y1 - y0) * (x1 - x0));
-            for (int64_t c = 0; c < C; ++c) y[c] *= inv;
-          }
-        }
+        k.pool_row(is_max_, xp + n * H * W * C, W, C, y0, y1, OW, g.w.stride, g.w.k,
+                   g.w.pad_before, yp + r * OW * C, arg ? arg + r * OW * C : nullptr);
       }
     });
   }

@@ -75,6 +75,16 @@ struct CpuKernels {
   int64_t (*nonzero_columns)(int64_t m, int64_t k, const float* a, int64_t a_rs, int64_t a_cs,
                              int32_t* index);
 
+  // ---- pooling (NHWC) ----
+  // One output row of a max or average pool over rows [y0, y1) of image x (W x C): for ox < OW,
+  // the window's columns are [max(0, ox*sw - pad_left), min(W, ox*sw - pad_left + kw)).
+  // Max: y = the window's first cell, then each later cell in row-major order replaces it where
+  // strictly greater (the first maximum wins; a NaN never does), arg (if not null) = the
+  // winner's offset (iy * W + ix) * C + c. Average: the in-bounds cells summed in the same order,
+  // times 1 / their count.
+  void (*pool_row)(bool is_max, const float* x, int64_t W, int64_t C, int64_t y0, int64_t y1,
+                   int64_t OW, int64_t sw, int64_t kw, int64_t pad_left, float* y, int32_t* arg);
+
   // ---- direct convolution (NHWC, groups == 1, cout <= kConvDirectMaxOut) ----
   // y[ox, o] for ox < OW of output row oy of one image: bias + sum over taps (a, b) and input
   // channels c, in that order, of x[iy, ix, c] * kernel[a, b, c, o]; padded taps are skipped.

@@ -9,6 +9,7 @@ void fill_conv_direct(CpuKernels& t);   // conv_direct.cpp
 void fill_elementwise(CpuKernels& t);   // elementwise.cpp
 void fill_optimizers(CpuKernels& t);    // optimizer_updates.cpp
 void fill_pack_gather(CpuKernels& t);   // pack_gather.cpp
+void fill_pooling(CpuKernels& t);       // pooling.cpp
 
 const CpuKernels& table() {
   static const CpuKernels kernels = [] {
@@ -20,6 +21,7 @@ const CpuKernels& table() {
     fill_elementwise(t);
     fill_optimizers(t);
     fill_pack_gather(t);
+    fill_pooling(t);
     return t;
   }();
   return kernels;
