@@ -101,6 +101,57 @@ def test_conv2d_forward_matches_numpy(case, each_isa, rng):
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
 
 
+# Stride-1 3x3 and 5x5 kernels with 16+ channels on both sides run as Winograd convolutions
+# (F(4x4, 3x3) and F(2x2, 5x5) on 6x6 tiles): a different rounding, the same values.
+WINOGRAD_CASES = [
+    # kernel, padding, (H, W), cin, cout
+    (3, "same", (7, 9), 16, 16),
+    (5, "same", (14, 14), 32, 64),
+    (3, "valid", (13, 13), 32, 64),
+    (5, "valid", (9, 8), 17, 33),
+    (3, "same", (5, 6), 40, 20),
+    (5, "same", (3, 4), 16, 16),
+]
+
+
+@pytest.mark.parametrize("case", WINOGRAD_CASES, ids=lambda c: "-".join(map(str, c)))
+def test_conv2d_winograd_forward_matches_numpy(case, each_isa, rng):
+    k, padding, hw, cin, cout = case
+    layer = layers.Conv2D(cout, k, padding=padding, activation="relu",
+                          bias_initializer="random_normal")
+    x = rng.normal(size=(3,) + hw + (cin,)).astype("float32")
+    out = layer(x)
+    kernel, bias = layer.get_weights()
+    ref = np.maximum(conv2d_ref(x, kernel, bias, (1, 1), padding, (1, 1)), 0)
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=5e-5)
+
+
+def test_conv2d_winograd_same_bits_any_thread_count(rng):
+    layer = layers.Conv2D(32, 5, padding="same")
+    x = rng.normal(size=(8, 14, 14, 32)).astype("float32")
+    threads = keras.config.num_threads()
+    try:
+        keras.config.set_num_threads(1)
+        one = layer(x)
+        keras.config.set_num_threads(2)
+        two = layer(x)
+    finally:
+        keras.config.set_num_threads(threads)
+    np.testing.assert_array_equal(one, two)
+
+
+@pytest.mark.parametrize("k,padding", [(3, "same"), (5, "valid")])
+def test_conv2d_winograd_gradients(k, padding, rng):
+    # Forward and the input gradient (a stride-1 convolution of dy with the flipped kernel, itself
+    # Winograd once dy has 16+ channels) against finite differences.
+    keras.utils.set_random_seed(9)
+    layer = layers.Conv2D(16, k, padding=padding, activation="tanh")
+    model = _grad_model((7, 6, 2), layer, 16)
+    x = rng.normal(size=(2, 7, 6, 2)).astype("float32")
+    y = rng.normal(size=(2, 3)).astype("float32")
+    check_gradients(model, x, y, samples=8, h=3e-3, atol=1e-4)
+
+
 def test_conv2d_big_batch_is_sliced(rng):
     # 120 images of 32x32x8 with a 3x3 kernel need more im2col floats than one slice holds.
     layer = layers.Conv2D(4, 3, padding="same", activation="relu")

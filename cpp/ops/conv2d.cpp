@@ -8,6 +8,7 @@
 #include "core/parallel.h"
 #include "ops/dispatch.h"
 #include "ops/gemm.h"
+#include "ops/winograd.h"
 
 namespace kerasette {
 
@@ -242,6 +243,10 @@ bool conv2d_forward(const Conv2dGeometry& g, const float* x, const float* kernel
   }
   const CpuKernels& kt = cpu_kernels();
   const int64_t M = g.batch * g.out_pixels();
+  if (winograd_applies(g)) {
+    conv2d_winograd(g, x, kernel, bias, act, alpha, y);
+    return false;
+  }
   if (M > kt.small_m_rows && kt.mr <= kMaxMr) {
     // Implicit GEMM: each A micro-panel is packed straight from x (pack_im2col_panel), so the
     // im2col matrix (kh * kw times the input) is never written to memory and read back. The same packed values and blocking as the im2col path, so the
@@ -348,6 +353,10 @@ void backward_input_implicit(const Conv2dGeometry& g, const CpuKernels& kt, cons
   t.groups = 1;
   t.h = transposed_axis(g.h);
   t.w = transposed_axis(g.w);
+  if (winograd_applies(t)) {
+    conv2d_winograd(t, dy, flipped, nullptr, Act::Linear, 0.0f, dx);
+    return;
+  }
   const GemmPackA pack = [&](int64_t i0, int64_t m, int64_t p0, int64_t k, float* panel) {
     pack_im2col_panel(t, kt, dy, 0, i0, m, p0, k, panel);
   };

@@ -85,6 +85,19 @@ struct CpuKernels {
   void (*pool_row)(bool is_max, const float* x, int64_t W, int64_t C, int64_t y0, int64_t y1,
                    int64_t OW, int64_t sw, int64_t kw, int64_t pad_left, float* y, int32_t* arg);
 
+  // ---- Winograd F(m x m, r x r) convolution on 6 x 6 tiles, r = 3 (m = 4) or 5 (m = 2) ----
+  // (ops/winograd.cpp). u[xi, c, o] (xi < 36) = (G k G^T)[xi] of the kernel (r, r, C, O).
+  void (*winograd_kernel)(int64_t r, const float* kernel, int64_t C, int64_t O, float* u);
+  // v[xi * xi_stride + c] = (B^T d B)[xi] of the 6 x 6 patch of image x (H x W x C) whose corner
+  // is (iy0, ix0); cells outside the image are 0.
+  void (*winograd_input)(const float* x, int64_t H, int64_t W, int64_t C, int64_t iy0, int64_t ix0,
+                         float* v, int64_t xi_stride);
+  // The m x m outputs at (oy0, ox0) of image y (OH x OW x O) from t[xi * xi_stride + o]:
+  // A^T t A + bias (bias may be null); outputs past OH or OW are not written.
+  void (*winograd_output)(int64_t r, const float* t, int64_t xi_stride, int64_t O,
+                          const float* bias, float* y, int64_t OH, int64_t OW, int64_t oy0,
+                          int64_t ox0);
+
   // ---- direct convolution (NHWC, groups == 1, cout <= kConvDirectMaxOut) ----
   // y[ox, o] for ox < OW of output row oy of one image: bias + sum over taps (a, b) and input
   // channels c, in that order, of x[iy, ix, c] * kernel[a, b, c, o]; padded taps are skipped.

@@ -10,6 +10,7 @@ void fill_elementwise(CpuKernels& t);   // elementwise.cpp
 void fill_optimizers(CpuKernels& t);    // optimizer_updates.cpp
 void fill_pack_gather(CpuKernels& t);   // pack_gather.cpp
 void fill_pooling(CpuKernels& t);       // pooling.cpp
+void fill_winograd(CpuKernels& t);      // winograd.cpp
 
 const CpuKernels& table() {
   static const CpuKernels kernels = [] {
@@ -22,6 +23,7 @@ const CpuKernels& table() {
     fill_optimizers(t);
     fill_pack_gather(t);
     fill_pooling(t);
+    fill_winograd(t);
     return t;
   }();
   return kernels;

@@ -1,0 +1,79 @@
+#include "ops/winograd.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/parallel.h"
+#include "ops/dispatch.h"
+
+namespace kerasette {
+
+bool winograd_applies(const Conv2dGeometry& g) {
+  return g.groups == 1 && g.h.stride == 1 && g.w.stride == 1 && g.h.dilation == 1 &&
+         g.w.dilation == 1 && g.h.k == g.w.k && (g.h.k == 3 || g.h.k == 5) && g.cin >= 16 &&
+         g.cout >= 16 && g.cin <= 1024 && g.h.out >= 2 && g.w.out >= 2;
+}
+
+void conv2d_winograd(const Conv2dGeometry& g, const float* x, const float* kernel,
+                     const float* bias, Act act, float alpha, float* y) {
+  const CpuKernels& kt = cpu_kernels();
+  const int64_t r = g.h.k, m = 7 - r, C = g.cin, O = g.cout;
+  const int64_t H = g.h.in, W = g.w.in, OH = g.h.out, OW = g.w.out;
+  const int64_t TH = (OH + m - 1) / m, TW = (OW + m - 1) / m, per_image = TH * TW;
+  const int64_t tiles = g.batch * per_image;
+  const int64_t mr = kt.mr, nr = kt.nr, O_pad = (O + nr - 1) / nr * nr;
+
+  // The transformed kernel, packed once per call as the B operand of each of the 36 GEMMs. Held
+  // by the calling thread and read by the workers through the pointer.
+  thread_local std::vector<float> u_rows, u_buffer;
+  u_rows.resize(static_cast<size_t>(36 * C * O));
+  u_buffer.resize(static_cast<size_t>(36 * C * O_pad));
+  kt.winograd_kernel(r, kernel, C, O, u_rows.data());
+  float* u_packed = u_buffer.data();
+  for (int64_t xi = 0; xi < 36; ++xi)
+    kt.pack_b(C, O, u_rows.data() + xi * C * O, O, 1, u_packed + xi * C * O_pad);
+
+  // Blocks of two micro-panels of tiles: the block's transformed input (36 x TB x C) and GEMM
+  // output (36 x TB x O) stay in L2 between the three phases.
+  const int64_t TB = 2 * mr;
+  const int64_t blocks = (tiles + TB - 1) / TB;
+  parallel_for(blocks, 1, [&](int64_t b0, int64_t b1) {
+    thread_local std::vector<float> v_buf, t_buf, a_buf;
+    v_buf.resize(static_cast<size_t>(36 * TB * C));
+    t_buf.resize(static_cast<size_t>(36 * TB * O));
+    a_buf.resize(static_cast<size_t>(TB * C));
+    float *v = v_buf.data(), *t = t_buf.data(), *pa = a_buf.data();
+    for (int64_t blk = b0; blk < b1; ++blk) {
+      const int64_t t0 = blk * TB, nt = std::min(TB, tiles - t0);
+      for (int64_t i = 0; i < nt; ++i) {
+        const int64_t tile = t0 + i, n = tile / per_image, ty = tile % per_image / TW,
+                      tx = tile % TW;
+        kt.winograd_input(x + n * H * W * C, H, W, C, ty * m - g.h.pad_before,
+                          tx * m - g.w.pad_before, v + i * C, TB * C);
+      }
+      for (int64_t xi = 0; xi < 36; ++xi) {
+        kt.pack_a(nt, C, v + xi * TB * C, C, 1, pa);
+        const float* ub = u_packed + xi * C * O_pad;
+        float* tx_out = t + xi * TB * O;
+        for (int64_t ir = 0; ir < nt; ir += mr)
+          for (int64_t jr = 0; jr < O; jr += nr)
+            kt.gemm_ukernel(C, pa + ir * C, ub + jr * C, tx_out + ir * O + jr, O,
+                            std::min(mr, nt - ir), std::min(nr, O - jr), false);
+      }
+      for (int64_t i = 0; i < nt; ++i) {
+        const int64_t tile = t0 + i, n = tile / per_image, ty = tile % per_image / TW,
+                      tx = tile % TW;
+        kt.winograd_output(r, t + i * O, TB * O, O, bias, y + n * OH * OW * O, OH, OW, ty * m,
+                           tx * m);
+      }
+    }
+  });
+  if (act != Act::Linear) {
+    const int64_t image = OH * OW * O;
+    parallel_for(g.batch, 1, [&](int64_t n0, int64_t n1) {
+      for (int64_t n = n0; n < n1; ++n) kt.act_forward(act, alpha, y + n * image, y + n * image, image);
+    });
+  }
+}
+
+}  // namespace kerasette
