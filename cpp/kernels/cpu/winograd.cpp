@@ -85,27 +85,34 @@ void winograd_kernel(int64_t r, const float* kernel, int64_t C, int64_t O, float
     kernel_transform<5>(kG5, kernel, C, O, u);
 }
 
+// The 2-D transforms are done as two passes of 1-D ones (rows, then columns) with six vectors
+// live at a time, so the compiler keeps them in registers rather than spilling 36-vector arrays.
 void winograd_input(const float* x, int64_t H, int64_t W, int64_t C, int64_t iy0, int64_t ix0,
                     float* v, int64_t xi_stride) {
   const bool inside = iy0 >= 0 && ix0 >= 0 && iy0 + 6 <= H && ix0 + 6 <= W;
   for (int64_t c = 0; c < C; c += kW) {
     const int64_t r = C - c < kW ? C - c : kW;
-    vf d[36], t[36], w[36];
+    vf rows[36];  // rows[i][j] = (d B)[i][j]
 #pragma GCC unroll 6
-    for (int i = 0; i < 6; ++i)
+    for (int i = 0; i < 6; ++i) {
+      const int64_t iy = iy0 + i;
+      vf d[6];
 #pragma GCC unroll 6
       for (int j = 0; j < 6; ++j) {
-        const int64_t iy = iy0 + i, ix = ix0 + j;
-        d[i * 6 + j] = inside || (iy >= 0 && iy < H && ix >= 0 && ix < W)
-                           ? load_n(x + (iy * W + ix) * C + c, r)
-                           : vf{};
+        const int64_t ix = ix0 + j;
+        d[j] = inside || (iy >= 0 && iy < H && ix >= 0 && ix < W)
+                   ? load_n(x + (iy * W + ix) * C + c, r)
+                   : vf{};
       }
+      apply(kBT, d, 1, rows + i * 6, 1);
+    }
 #pragma GCC unroll 6
-    for (int j = 0; j < 6; ++j) apply(kBT, d + j, 6, t + j, 6);  // t = B^T d
+    for (int j = 0; j < 6; ++j) {
+      vf out[6];
+      apply(kBT, rows + j, 6, out, 1);  // out[i] = (B^T d B)[i][j]
 #pragma GCC unroll 6
-    for (int i = 0; i < 6; ++i) apply(kBT, t + i * 6, 1, w + i * 6, 1);  // w = t B
-#pragma GCC unroll 36
-    for (int xi = 0; xi < 36; ++xi) store_n(v + xi * xi_stride + c, w[xi], r);
+      for (int i = 0; i < 6; ++i) store_n(v + (i * 6 + j) * xi_stride + c, out[i], r);
+    }
   }
 }
 
@@ -115,17 +122,23 @@ void output_transform(const float (&AT)[M][6], const float* t, int64_t xi_stride
                       int64_t ox0) {
   for (int64_t o = 0; o < O; o += kW) {
     const int64_t r = O - o < kW ? O - o : kW;
-    vf q[36], s[M * 6], out[M * M];
-#pragma GCC unroll 36
-    for (int xi = 0; xi < 36; ++xi) q[xi] = load_n(t + xi * xi_stride + o, r);
+    vf s[M * 6];  // s[a][j] = (A^T q)[a][j]
 #pragma GCC unroll 6
-    for (int j = 0; j < 6; ++j) apply(AT, q + j, 6, s + j, 6);  // s = A^T q
-#pragma GCC unroll 4
-    for (int a = 0; a < M; ++a) apply(AT, s + a * 6, 1, out + a * M, 1);  // out = s A
+    for (int j = 0; j < 6; ++j) {
+      vf q[6];
+#pragma GCC unroll 6
+      for (int i = 0; i < 6; ++i) q[i] = load_n(t + (i * 6 + j) * xi_stride + o, r);
+      apply(AT, q, 1, s + j, 6);
+    }
     const vf b = bias ? load_n(bias + o, r) : vf{};
-    for (int a = 0; a < M && oy0 + a < OH; ++a)
+#pragma GCC unroll 4
+    for (int a = 0; a < M; ++a) {
+      if (oy0 + a >= OH) break;
+      vf out[M];
+      apply(AT, s + a * 6, 1, out, 1);  // out[c] = (A^T q A)[a][c]
       for (int c = 0; c < M && ox0 + c < OW; ++c)
-        store_n(y + ((oy0 + a) * OW + ox0 + c) * O + o, out[a * M + c] + b, r);
+        store_n(y + ((oy0 + a) * OW + ox0 + c) * O + o, out[c] + b, r);
+    }
   }
 }
 
