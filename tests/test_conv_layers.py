@@ -13,7 +13,7 @@ import pytest
 import kerasette as keras
 from kerasette import layers
 from conftest import load_example, load_mnist_split
-from gradcheck import check_gradients
+from gradcheck import check_gradients, engine_gradients
 
 
 # ---------------------------------------------------------------- float64 references
@@ -138,6 +138,38 @@ def test_conv2d_winograd_same_bits_any_thread_count(rng):
     finally:
         keras.config.set_num_threads(threads)
     np.testing.assert_array_equal(one, two)
+
+
+def _kernel_gradient_ref(x, dy, k, padding):
+    """dL/dkernel = sum over images and output pixels of input patch (x) dy, in float64."""
+    x = x.astype(np.float64)
+    n, h, w, c = x.shape
+    oh, pt, pb = _axis(h, k, 1, 1, padding)
+    ow, pl, pr = _axis(w, k, 1, 1, padding)
+    xp = np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)))
+    grad = np.zeros((k, k, c, dy.shape[-1]))
+    for a in range(k):
+        for b in range(k):
+            grad[a, b] = np.einsum("nhwc,nhwo->co", xp[:, a:a + oh, b:b + ow, :], dy)
+    return grad
+
+
+@pytest.mark.parametrize("case", [(3, "same", (7, 9), 16, 20), (5, "same", (14, 14), 32, 64),
+                                  (3, "valid", (13, 13), 32, 64), (5, "valid", (9, 8), 17, 33)],
+                         ids=lambda c: "-".join(map(str, c)))
+def test_conv2d_winograd_kernel_gradient_matches_numpy(case, each_isa, rng):
+    # Loss = mean over samples of mean((y - t)^2), so dL/dy = 2 (y - t) / (N * y.size / N).
+    k, padding, hw, cin, cout = case
+    model = keras.Sequential([keras.Input(hw + (cin,)),
+                              layers.Conv2D(cout, k, padding=padding, use_bias=False),
+                              layers.Flatten()])
+    x = rng.normal(size=(3,) + hw + (cin,)).astype("float32")
+    target = rng.normal(size=(3, model.output_shape[1])).astype("float32")
+    (grad,) = engine_gradients(model, x, target)
+    y = model.predict_on_batch(x).astype(np.float64)
+    dy = (2.0 * (y - target) / y.size).reshape((3,) + model.layers[0].output.shape[1:])
+    ref = _kernel_gradient_ref(x, dy, k, padding)
+    np.testing.assert_allclose(grad, ref, rtol=1e-3, atol=1e-5 * np.abs(ref).max())
 
 
 @pytest.mark.parametrize("k,padding", [(3, "same"), (5, "valid")])

@@ -281,6 +281,10 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const float* x, const float
   const int64_t G = g.groups, Cg = g.cin / G, Og = g.cout / G, Kg = g.k_group();
   const int64_t in_image = g.h.in * g.w.in * g.cin, out_image = g.out_pixels() * g.cout;
   if (dbias) sum_rows_fixed(dy, dbias, g.batch * g.out_pixels(), g.cout, accumulate);
+  if (winograd_applies(g)) {
+    conv2d_winograd_weight(g, x, dy, dkernel, accumulate);
+    return;
+  }
   if (g.direct()) {
     for (int64_t grp = 0; grp < G; ++grp)
       gemm(true, false, Cg, Og, g.batch * g.out_pixels(), x + grp * Cg, g.cin, dy + grp * Og,

@@ -76,4 +76,63 @@ void conv2d_winograd(const Conv2dGeometry& g, const float* x, const float* kerne
   }
 }
 
+void conv2d_winograd_weight(const Conv2dGeometry& g, const float* x, const float* dy,
+                            float* dkernel, bool accumulate) {
+  const CpuKernels& kt = cpu_kernels();
+  const int64_t r = g.h.k, m = 7 - r, C = g.cin, O = g.cout;
+  const int64_t H = g.h.in, W = g.w.in, OH = g.h.out, OW = g.w.out;
+  const int64_t TH = (OH + m - 1) / m, TW = (OW + m - 1) / m, per_image = TH * TW;
+  const int64_t tiles = g.batch * per_image;
+  const int64_t mr = kt.mr, nr = kt.nr;
+  const int64_t C_pad = (C + mr - 1) / mr * mr, O_pad = (O + nr - 1) / nr * nr;
+  constexpr int64_t TB = 64;                // tiles per GEMM block: the GEMMs' K
+  constexpr int64_t kChunkTiles = 4 * TB;   // tiles per partial sum, fixed
+  const int64_t chunks = (tiles + kChunkTiles - 1) / kChunkTiles;
+  const int64_t S = 36 * C * O;
+  thread_local std::vector<float> partial_buffer;  // the caller's; workers write through `partial`
+  partial_buffer.resize(static_cast<size_t>(chunks * S));
+  float* partial = partial_buffer.data();
+
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    thread_local std::vector<float> v_buf, u_buf, a_buf, b_buf;
+    v_buf.resize(static_cast<size_t>(36 * TB * C));
+    u_buf.resize(static_cast<size_t>(36 * TB * O));
+    a_buf.resize(static_cast<size_t>(C_pad * TB));
+    b_buf.resize(static_cast<size_t>(O_pad * TB));
+    float *v = v_buf.data(), *u = u_buf.data(), *pa = a_buf.data(), *pb = b_buf.data();
+    for (int64_t chunk = c0; chunk < c1; ++chunk) {
+      float* part = partial + chunk * S;
+      const int64_t first = chunk * kChunkTiles, last = std::min(tiles, first + kChunkTiles);
+      for (int64_t t0 = first; t0 < last; t0 += TB) {
+        const int64_t nt = std::min(TB, last - t0);
+        for (int64_t i = 0; i < nt; ++i) {
+          const int64_t tile = t0 + i, n = tile / per_image, ty = tile % per_image / TW,
+                        tx = tile % TW;
+          kt.winograd_input(x + n * H * W * C, H, W, C, ty * m - g.h.pad_before,
+                            tx * m - g.w.pad_before, v + i * C, TB * C);
+          kt.winograd_dy(r, dy + n * OH * OW * O, OH, OW, O, ty * m, tx * m, u + i * O, TB * O);
+        }
+        const bool acc = t0 > first;
+        for (int64_t xi = 0; xi < 36; ++xi) {
+          kt.pack_a(C, nt, v + xi * TB * C, 1, C, pa);  // A = V^T (channels x tiles)
+          kt.pack_b(nt, O, u + xi * TB * O, O, 1, pb);
+          float* sx = part + xi * C * O;
+          for (int64_t ir = 0; ir < C; ir += mr)
+            for (int64_t jr = 0; jr < O; jr += nr)
+              kt.gemm_ukernel(nt, pa + ir * nt, pb + jr * nt, sx + ir * O + jr, O,
+                              std::min(mr, C - ir), std::min(nr, O - jr), acc);
+        }
+      }
+    }
+  });
+  // Chunk sums into chunk 0, in chunk order for every element.
+  parallel_for(S, 4096, [&](int64_t e0, int64_t e1) {
+    for (int64_t chunk = 1; chunk < chunks; ++chunk) {
+      const float* src = partial + chunk * S;
+      for (int64_t e = e0; e < e1; ++e) partial[e] += src[e];
+    }
+  });
+  kt.winograd_weight_output(r, partial, C, O, dkernel, accumulate);
+}
+
 }  // namespace kerasette

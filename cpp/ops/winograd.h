@@ -17,4 +17,10 @@ bool winograd_applies(const Conv2dGeometry& g);
 void conv2d_winograd(const Conv2dGeometry& g, const float* x, const float* kernel,
                      const float* bias, Act act, float alpha, float* y);
 
+// dkernel (+)= the kernel gradient for output gradient dy, as F(r x r, m x m) on the same tiles:
+// 36 GEMMs (cin x tiles) x (tiles x cout) summed over fixed chunks of tiles, the chunk sums added
+// in chunk order, so the result does not depend on the thread count either.
+void conv2d_winograd_weight(const Conv2dGeometry& g, const float* x, const float* dy,
+                            float* dkernel, bool accumulate);
+
 }  // namespace kerasette

@@ -28,6 +28,23 @@ constexpr float kG5[6][5] = {{1.0f / 4, 0, 0, 0, 0},
                              {1.0f / 24, -1.0f / 12, 1.0f / 6, -1.0f / 3, 2.0f / 3},
                              {0, 0, 0, 0, 1}};
 constexpr float kAT2[2][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 1}};
+// Weight gradient: the kernel is the output (r taps) and a tile of dy the filter (m taps), on
+// the same points, so B^T is shared again.
+constexpr float kGw4[6][4] = {{1.0f / 4, 0, 0, 0},
+                              {1.0f / 6, 1.0f / 6, 1.0f / 6, 1.0f / 6},
+                              {1.0f / 6, -1.0f / 6, 1.0f / 6, -1.0f / 6},
+                              {1.0f / 24, 1.0f / 12, 1.0f / 6, 1.0f / 3},
+                              {1.0f / 24, -1.0f / 12, 1.0f / 6, -1.0f / 3},
+                              {0, 0, 0, 1}};
+constexpr float kATw3[3][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 1}};
+constexpr float kGw2[6][2] = {{1.0f / 4, 0},          {1.0f / 6, 1.0f / 6},
+                              {1.0f / 6, -1.0f / 6},  {1.0f / 24, 1.0f / 12},
+                              {1.0f / 24, -1.0f / 12}, {0, 1}};
+constexpr float kATw5[5][6] = {{1, 1, 1, 1, 1, 0},
+                               {0, 1, -1, 2, -2, 0},
+                               {0, 1, 1, 4, 4, 0},
+                               {0, 1, -1, 8, -8, 0},
+                               {0, 1, 1, 16, 16, 1}};
 
 KS_INLINE vf load_n(const float* p, int64_t r) { return r == kW ? load(p) : load_partial(p, r); }
 KS_INLINE void store_n(float* p, vf v, int64_t r) {
@@ -150,9 +167,79 @@ void winograd_output(int64_t r, const float* t, int64_t xi_stride, int64_t O, co
     output_transform<2>(kAT2, t, xi_stride, O, bias, y, OH, OW, oy0, ox0);
 }
 
+template <int M>
+void dy_transform(const float (&G)[6][M], const float* dy, int64_t OH, int64_t OW, int64_t O,
+                  int64_t oy0, int64_t ox0, float* u, int64_t xi_stride) {
+  for (int64_t o = 0; o < O; o += kW) {
+    const int64_t r = O - o < kW ? O - o : kW;
+    vf rows[M * 6];  // rows[a][j] = (e G'^T)[a][j]
+#pragma GCC unroll 4
+    for (int a = 0; a < M; ++a) {
+      vf e[M];
+#pragma GCC unroll 4
+      for (int b = 0; b < M; ++b)
+        e[b] = oy0 + a < OH && ox0 + b < OW ? load_n(dy + ((oy0 + a) * OW + ox0 + b) * O + o, r)
+                                           : vf{};
+      apply(G, e, 1, rows + a * 6, 1);
+    }
+#pragma GCC unroll 6
+    for (int j = 0; j < 6; ++j) {
+      vf out[6];
+      apply(G, rows + j, 6, out, 1);  // out[i] = (G' e G'^T)[i][j]
+#pragma GCC unroll 6
+      for (int i = 0; i < 6; ++i) store_n(u + (i * 6 + j) * xi_stride + o, out[i], r);
+    }
+  }
+}
+
+void winograd_dy(int64_t r, const float* dy, int64_t OH, int64_t OW, int64_t O, int64_t oy0,
+                 int64_t ox0, float* u, int64_t xi_stride) {
+  if (r == 3)
+    dy_transform<4>(kGw4, dy, OH, OW, O, oy0, ox0, u, xi_stride);
+  else
+    dy_transform<2>(kGw2, dy, OH, OW, O, oy0, ox0, u, xi_stride);
+}
+
+template <int R>
+void weight_output(const float (&AT)[R][6], const float* s, int64_t C, int64_t O, float* dkernel,
+                   bool accumulate) {
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t o = 0; o < O; o += kW) {
+      const int64_t r = O - o < kW ? O - o : kW;
+      vf cols[R * 6];  // cols[a][j] = (A'^T s)[a][j]
+#pragma GCC unroll 6
+      for (int j = 0; j < 6; ++j) {
+        vf q[6];
+#pragma GCC unroll 6
+        for (int i = 0; i < 6; ++i) q[i] = load_n(s + ((i * 6 + j) * C + c) * O + o, r);
+        apply(AT, q, 1, cols + j, 6);
+      }
+#pragma GCC unroll 5
+      for (int a = 0; a < R; ++a) {
+        vf out[R];
+        apply(AT, cols + a * 6, 1, out, 1);
+#pragma GCC unroll 5
+        for (int b = 0; b < R; ++b) {
+          float* dst = dkernel + ((a * R + b) * C + c) * O + o;
+          store_n(dst, accumulate ? load_n(dst, r) + out[b] : out[b], r);
+        }
+      }
+    }
+}
+
+void winograd_weight_output(int64_t r, const float* s, int64_t C, int64_t O, float* dkernel,
+                            bool accumulate) {
+  if (r == 3)
+    weight_output<3>(kATw3, s, C, O, dkernel, accumulate);
+  else
+    weight_output<5>(kATw5, s, C, O, dkernel, accumulate);
+}
+
 }  // namespace
 
 void fill_winograd(CpuKernels& t) {
+  t.winograd_dy = winograd_dy;
+  t.winograd_weight_output = winograd_weight_output;
   t.winograd_kernel = winograd_kernel;
   t.winograd_input = winograd_input;
   t.winograd_output = winograd_output;
