@@ -178,14 +178,20 @@ void pack_b(int64_t k, int64_t n, const float* b, int64_t rs, int64_t cs, float*
   if (cs == 1) {
     // B row-major: walk B row by row (one sequential read stream, friendly to the prefetchers
     // even when B comes from DRAM) and scatter each row into the panels' write streams.
+    // Rows go in groups of kRows so each panel receives a contiguous kRows x kNr run at a time:
+    // a single row scattered to every panel would write n / kNr lines a panel apart, and with
+    // panels a multiple of 4 KiB long those all fall in one L1 set.
+    constexpr int64_t kRows = 8;
     const int64_t full = n / kNr, cols = n - full * kNr;
     const int64_t panel = kNr * k;
-    for (int64_t p = 0; p < k; ++p) {
-      const float* s = b + p * rs;
-      float* d = packed + p * kNr;
+    for (int64_t p0 = 0; p0 < k; p0 += kRows) {
+      const int64_t p1 = min64(k, p0 + kRows);
       for (int64_t q = 0; q < full; ++q)
-        std::memcpy(d + q * panel, s + q * kNr, sizeof(float) * kNr);
-      if (cols) copy_pad_row(s + full * kNr, d + full * panel, cols);
+        for (int64_t p = p0; p < p1; ++p)
+          std::memcpy(packed + q * panel + p * kNr, b + p * rs + q * kNr, sizeof(float) * kNr);
+      if (cols)
+        for (int64_t p = p0; p < p1; ++p)
+          copy_pad_row(b + p * rs + full * kNr, packed + full * panel + p * kNr, cols);
     }
     return;
   }
