@@ -114,8 +114,10 @@ void gemm_block(const CpuKernels& kt, const Problem& pr, int64_t m0, int64_t m1,
   const int64_t K = pr.K, kc = pr.kc;
   const int64_t mb_max = std::min(mc, m1 - m0), nb_max = std::min(nc, n1 - n0);
   // One column block: each A micro-panel is used by a single sweep over jr, so pack it right
-  // before that sweep (it stays in L1) rather than the whole mc x kc block up front.
+  // before that sweep (it stays in L1) rather than the whole mc x kc block up front. A single
+  // micro-panel of columns: each A element is used once, so A is read in place, not packed.
   const bool panel_wise = nb_max == n1 - n0;
+  const bool a_in_place = !pr.a_packer && pr.a_cs == 1 && n1 - n0 <= nr;
   float* pa = t_pack_a.get(static_cast<size_t>((panel_wise ? mr : round_up(mb_max, mr)) *
                                                std::min(kc, K)));
   float* pb = t_pack_b.get(static_cast<size_t>(round_up(nb_max, nr) * std::min(kc, K)));
@@ -141,12 +143,18 @@ void gemm_block(const CpuKernels& kt, const Problem& pr, int64_t m0, int64_t m1,
         kt.pack_b(kb, nb, pr.b + pc * pr.b_rs + jc * pr.b_cs, pr.b_rs, pr.b_cs, pb);
         for (int64_t ir = 0; ir < mb; ir += mr) {
           const int64_t m = std::min(mr, mb - ir);
+          float* crow = pr.c + (ic + ir) * pr.ldc + jc;
+          if (a_in_place) {
+            kt.gemm_ukernel_rows(kb, pr.a + (ic + ir) * pr.a_rs + pc, pr.a_rs, pb, crow, pr.ldc,
+                                 m, nb, acc);
+            if (last && pr.epilogue) apply_epilogue(kt, *pr.epilogue, crow, pr.ldc, m, jc, nb);
+            continue;
+          }
           const float* ap = pa + ir * kb;
           if (panel_wise) {
             pack_panel(ic + ir, m, pc, kb, pa);
             ap = pa;
           }
-          float* crow = pr.c + (ic + ir) * pr.ldc + jc;
           for (int64_t jr = 0; jr < nb; jr += nr)
             kt.gemm_ukernel(kb, ap, pb + jr * kb, crow + jr, pr.ldc, m, std::min(nr, nb - jr), acc);
           // The strip (m x nb) is finished and still in L1/L2: apply the epilogue now.

@@ -215,12 +215,11 @@ void pack_b(int64_t k, int64_t n, const float* b, int64_t rs, int64_t cs, float*
 // ------------------------------------------------------------------------------------------------
 // Micro-kernels: M rows (1..kMr) x NV column vectors, n = valid columns in (kVec*(NV-1), kVec*NV].
 // ------------------------------------------------------------------------------------------------
-using Ukernel = void (*)(int64_t, const float*, const float*, float*, int64_t, int64_t, bool);
 
 #if defined(__AVX512F__)
 
-template <int M, int NV>
-void gemm_f32_avx512_12x32(int64_t k, const float* a, const float* b, float* c, int64_t ldc,
+template <int M, int NV, bool kPackedA = true>
+void gemm_f32_avx512_12x32(int64_t k, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
                            int64_t n, bool accumulate) {
   __m512 acc[M][NV];
 #pragma GCC unroll 16
@@ -245,11 +244,11 @@ void gemm_f32_avx512_12x32(int64_t k, const float* a, const float* b, float* c, 
     if (NV == 2) _mm_prefetch(reinterpret_cast<const char*>(b + 16 * kNr + kVec), _MM_HINT_T0);
 #pragma GCC unroll 16
     for (int i = 0; i < M; ++i) {
-      const __m512 av = _mm512_set1_ps(a[i]);
+      const __m512 av = _mm512_set1_ps(kPackedA ? a[i] : a[i * lda]);
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
     }
-    a += kMr;
+    a += kPackedA ? kMr : 1;
     b += kNr;
   }
   const int64_t tail = n - kVec * (NV - 1);  // 1..16 valid columns in the last vector
@@ -273,8 +272,8 @@ void gemm_f32_avx512_12x32(int64_t k, const float* a, const float* b, float* c, 
 
 #elif defined(__AVX2__) && defined(__FMA__)
 
-template <int M, int NV>
-void gemm_f32_avx2_6x16(int64_t k, const float* a, const float* b, float* c, int64_t ldc,
+template <int M, int NV, bool kPackedA = true>
+void gemm_f32_avx2_6x16(int64_t k, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
                         int64_t n, bool accumulate) {
   __m256 acc[M][NV];
 #pragma GCC unroll 6
@@ -292,11 +291,11 @@ void gemm_f32_avx2_6x16(int64_t k, const float* a, const float* b, float* c, int
     for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b + v * kVec);
 #pragma GCC unroll 6
     for (int i = 0; i < M; ++i) {
-      const __m256 av = _mm256_broadcast_ss(a + i);
+      const __m256 av = _mm256_broadcast_ss(kPackedA ? a + i : a + i * lda);
 #pragma GCC unroll 2
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(av, bv[v], acc[i][v]);
     }
-    a += kMr;
+    a += kPackedA ? kMr : 1;
     b += kNr;
   }
   const int64_t tail = n - kVec * (NV - 1);  // 1..8 valid columns in the last vector
@@ -326,18 +325,18 @@ void gemm_f32_avx2_6x16(int64_t k, const float* a, const float* b, float* c, int
 #else
 
 // Portable: the compiler keeps acc in vector registers (SSE2 on x86-64, NEON on aarch64).
-template <int M, int NV>
-void gemm_f32_generic_6x8(int64_t k, const float* a, const float* b, float* c, int64_t ldc,
+template <int M, int NV, bool kPackedA = true>
+void gemm_f32_generic_6x8(int64_t k, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
                            int64_t n, bool accumulate) {
   float acc[M][kNr];
   for (int i = 0; i < M; ++i)
     for (int j = 0; j < kNr; ++j) acc[i][j] = 0.0f;
   for (int64_t p = 0; p < k; ++p) {
     for (int i = 0; i < M; ++i) {
-      const float av = a[i];
+      const float av = kPackedA ? a[i] : a[i * lda];
       for (int j = 0; j < kNr; ++j) acc[i][j] += av * b[j];
     }
-    a += kMr;
+    a += kPackedA ? kMr : 1;
     b += kNr;
   }
   for (int i = 0; i < M; ++i) {
@@ -353,21 +352,32 @@ void gemm_f32_generic_6x8(int64_t k, const float* a, const float* b, float* c, i
 
 #endif
 
-// kUkernels[m - 1][nv - 1]: every row count, with one or all column vectors.
-#define KS_ROW(m) {KS_UKR<m, 1>, KS_UKR<m, kNv>}
-constexpr Ukernel kUkernels[kMr][2] = {
-    KS_ROW(1), KS_ROW(2), KS_ROW(3), KS_ROW(4), KS_ROW(5), KS_ROW(6),
+// Ukernels<kPackedA>::table[m - 1][nv - 1]: every row count, with one or all column vectors; A
+// from a packed panel, or read in place from rows lda apart.
+using Ukernel = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, int64_t,
+                         bool);
+template <bool kPackedA>
+struct Ukernels {
+#define KS_ROW(m) {KS_UKR<m, 1, kPackedA>, KS_UKR<m, kNv, kPackedA>}
+  static constexpr Ukernel table[kMr][2] = {
+      KS_ROW(1), KS_ROW(2), KS_ROW(3), KS_ROW(4), KS_ROW(5), KS_ROW(6),
 #if defined(__AVX512F__)
-    KS_ROW(7), KS_ROW(8), KS_ROW(9), KS_ROW(10), KS_ROW(11), KS_ROW(12),
+      KS_ROW(7), KS_ROW(8), KS_ROW(9), KS_ROW(10), KS_ROW(11), KS_ROW(12),
 #endif
-};
+  };
 #undef KS_ROW
+  static_assert(sizeof(table) / sizeof(table[0]) == kMr, "one entry per row count");
+};
 #undef KS_UKR
-static_assert(sizeof(kUkernels) / sizeof(kUkernels[0]) == kMr, "one entry per row count");
 
 void gemm_ukernel(int64_t k, const float* a_panel, const float* b_panel, float* c, int64_t ldc,
                   int64_t m, int64_t n, bool accumulate) {
-  kUkernels[m - 1][n > kVec ? 1 : 0](k, a_panel, b_panel, c, ldc, n, accumulate);
+  Ukernels<true>::table[m - 1][n > kVec ? 1 : 0](k, a_panel, 0, b_panel, c, ldc, n, accumulate);
+}
+
+void gemm_ukernel_rows(int64_t k, const float* a, int64_t lda, const float* b_panel, float* c,
+                       int64_t ldc, int64_t m, int64_t n, bool accumulate) {
+  Ukernels<false>::table[m - 1][n > kVec ? 1 : 0](k, a, lda, b_panel, c, ldc, n, accumulate);
 }
 
 }  // namespace
@@ -381,6 +391,7 @@ void fill_gemm(CpuKernels& t) {
   t.pack_a = pack_a;
   t.pack_b = pack_b;
   t.gemm_ukernel = gemm_ukernel;
+  t.gemm_ukernel_rows = gemm_ukernel_rows;
 }
 
 }  // namespace kerasette::cpu::KS_ISA

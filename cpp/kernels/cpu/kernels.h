@@ -61,6 +61,10 @@ struct CpuKernels {
   // C is not read when accumulate is false.
   void (*gemm_ukernel)(int64_t k, const float* a_panel, const float* b_panel, float* c, int64_t ldc,
                        int64_t m, int64_t n, bool accumulate);
+  // The same with A read in place (element (i, p) at a[i * lda + p]), for an A that would be
+  // used by a single B panel: packing it would cost as much as the product. Same FMA order.
+  void (*gemm_ukernel_rows)(int64_t k, const float* a, int64_t lda, const float* b_panel,
+                            float* c, int64_t ldc, int64_t m, int64_t n, bool accumulate);
 
   // Few-row GEMM reading row-major B in place (no packing): C[m x n] (+)= A * B for
   // m <= small_m_rows; columns are best cut into blocks of small_m_block (any n is accepted).
