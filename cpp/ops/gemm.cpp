@@ -202,8 +202,8 @@ thread_local std::vector<int32_t> t_k_index;
 const int32_t* nonzero_k(const CpuKernels& kt, int64_t M, int64_t K, const float* A, int64_t a_rs,
                          int64_t a_cs, int64_t& nk) {
   std::vector<int32_t>& index = t_k_index;
-  // The non-AVX-512 kernels write one slot past the last kept position: room for a vector more.
-  index.resize(static_cast<size_t>(K + 64));
+  // The kernel stores whole vectors past the last kept position: room for one more.
+  index.resize(static_cast<size_t>(K + 16));
   const int64_t count = kt.nonzero_columns(M, K, A, a_rs, a_cs, index.data());
   if (count * 8 > K * 7) return nullptr;  // under 1/8 zeros: the plain loop streams better
   nk = count;

@@ -99,8 +99,10 @@ int64_t nonzero_columns(int64_t m, int64_t k, const float* a, int64_t a_rs, int6
       }
       const vi positions = lane + static_cast<int32_t>(p);
 #if defined(__AVX512F__)
+      // Compress in a register, then a plain full-width store (the caller leaves room past the
+      // end): a compressing store to memory is microcoded and slow on Zen 4.
       const __mmask16 bits = _mm512_test_epi32_mask((__m512i)nonzero, (__m512i)nonzero);
-      _mm512_mask_compressstoreu_epi32(index + count, bits, (__m512i)positions);
+      _mm512_storeu_si512(index + count, _mm512_maskz_compress_epi32(bits, (__m512i)positions));
       count += __builtin_popcount(bits);
 #else
       for (int l = 0; l < kW; ++l) {  // branch-free: always write, advance when nonzero

@@ -75,7 +75,8 @@ struct CpuKernels {
                        int64_t a_rs, int64_t a_cs, const float* b, int64_t ldb, float* c,
                        int64_t ldc, bool accumulate);
   // Writes to index the positions p < k (ascending) where some row i < m of A has
-  // a[i * a_rs + p * a_cs] != 0 (NaN counts as nonzero); returns how many.
+  // a[i * a_rs + p * a_cs] != 0 (NaN counts as nonzero); returns how many. index needs room for
+  // k + 16 entries (whole vectors are stored).
   int64_t (*nonzero_columns)(int64_t m, int64_t k, const float* a, int64_t a_rs, int64_t a_cs,
                              int32_t* index);
 
