@@ -94,12 +94,13 @@ void conv2d_winograd_weight(const Conv2dGeometry& g, const float* x, const float
   float* partial = partial_buffer.data();
 
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
-    thread_local std::vector<float> v_buf, u_buf, a_buf, b_buf;
+    // u holds the transformed dy already in the GEMMs' packed-B layout: per xi, O_pad / nr
+    // panels of TB tiles x nr channels (columns past O are never stored by the micro-kernel).
+    thread_local std::vector<float> v_buf, u_buf, a_buf;
     v_buf.resize(static_cast<size_t>(36 * TB * C));
-    u_buf.resize(static_cast<size_t>(36 * TB * O));
+    u_buf.resize(static_cast<size_t>(36 * TB * O_pad));
     a_buf.resize(static_cast<size_t>(C_pad * TB));
-    b_buf.resize(static_cast<size_t>(O_pad * TB));
-    float *v = v_buf.data(), *u = u_buf.data(), *pa = a_buf.data(), *pb = b_buf.data();
+    float *v = v_buf.data(), *u = u_buf.data(), *pa = a_buf.data();
     for (int64_t chunk = c0; chunk < c1; ++chunk) {
       float* part = partial + chunk * S;
       const int64_t first = chunk * kChunkTiles, last = std::min(tiles, first + kChunkTiles);
@@ -110,16 +111,17 @@ void conv2d_winograd_weight(const Conv2dGeometry& g, const float* x, const float
                         tx = tile % TW;
           kt.winograd_input(x + n * H * W * C, H, W, C, ty * m - g.h.pad_before,
                             tx * m - g.w.pad_before, v + i * C, TB * C);
-          kt.winograd_dy(r, dy + n * OH * OW * O, OH, OW, O, ty * m, tx * m, u + i * O, TB * O);
+          kt.winograd_dy(r, dy + n * OH * OW * O, OH, OW, O, ty * m, tx * m, u + i * nr,
+                         TB * O_pad, nr, TB * nr);
         }
         const bool acc = t0 > first;
         for (int64_t xi = 0; xi < 36; ++xi) {
           kt.pack_a(C, nt, v + xi * TB * C, 1, C, pa);  // A = V^T (channels x tiles)
-          kt.pack_b(nt, O, u + xi * TB * O, O, 1, pb);
+          const float* ub = u + xi * TB * O_pad;
           float* sx = part + xi * C * O;
           for (int64_t ir = 0; ir < C; ir += mr)
             for (int64_t jr = 0; jr < O; jr += nr)
-              kt.gemm_ukernel(nt, pa + ir * nt, pb + jr * nt, sx + ir * O + jr, O,
+              kt.gemm_ukernel(nt, pa + ir * nt, ub + jr * TB, sx + ir * O + jr, O,
                               std::min(mr, C - ir), std::min(nr, O - jr), acc);
         }
       }

@@ -102,11 +102,13 @@ struct CpuKernels {
   void (*winograd_output)(int64_t r, const float* t, int64_t xi_stride, int64_t O,
                           const float* bias, float* y, int64_t OH, int64_t OW, int64_t oy0,
                           int64_t ox0);
-  // Weight gradient, F(r x r, m x m) on the same tiles: u[xi * xi_stride + o] = (G' e G'^T)[xi]
-  // of the m x m tile of dy (OH x OW x O) at (oy0, ox0), cells past OH or OW being 0; and
+  // Weight gradient, F(r x r, m x m) on the same tiles: (G' e G'^T)[xi] of the m x m tile of dy
+  // (OH x OW x O) at (oy0, ox0), cells past OH or OW being 0, channel o written to
+  // u[xi * xi_stride + (o / nr) * panel_stride + o % nr] (the GEMM's packed-B layout when u
+  // points at the tile's row of the panels; nr a multiple of the vector width); and
   // dkernel[a, b, c, o] (+)= (A'^T s A')[a][b] from s[xi, c, o] (xi < 36), the tile sums.
   void (*winograd_dy)(int64_t r, const float* dy, int64_t OH, int64_t OW, int64_t O, int64_t oy0,
-                      int64_t ox0, float* u, int64_t xi_stride);
+                      int64_t ox0, float* u, int64_t xi_stride, int64_t nr, int64_t panel_stride);
   void (*winograd_weight_output)(int64_t r, const float* s, int64_t C, int64_t O,
                                  float* dkernel, bool accumulate);
 

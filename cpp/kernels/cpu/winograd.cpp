@@ -169,9 +169,11 @@ void winograd_output(int64_t r, const float* t, int64_t xi_stride, int64_t O, co
 
 template <int M>
 void dy_transform(const float (&G)[6][M], const float* dy, int64_t OH, int64_t OW, int64_t O,
-                  int64_t oy0, int64_t ox0, float* u, int64_t xi_stride) {
+                  int64_t oy0, int64_t ox0, float* u_tile, int64_t xi_stride, int64_t nr,
+                  int64_t panel_stride) {
   for (int64_t o = 0; o < O; o += kW) {
     const int64_t r = O - o < kW ? O - o : kW;
+    float* u = u_tile + o / nr * panel_stride + o % nr;
     vf rows[M * 6];  // rows[a][j] = (e G'^T)[a][j]
 #pragma GCC unroll 4
     for (int a = 0; a < M; ++a) {
@@ -187,17 +189,17 @@ void dy_transform(const float (&G)[6][M], const float* dy, int64_t OH, int64_t O
       vf out[6];
       apply(G, rows + j, 6, out, 1);  // out[i] = (G' e G'^T)[i][j]
 #pragma GCC unroll 6
-      for (int i = 0; i < 6; ++i) store_n(u + (i * 6 + j) * xi_stride + o, out[i], r);
+      for (int i = 0; i < 6; ++i) store_n(u + (i * 6 + j) * xi_stride, out[i], r);
     }
   }
 }
 
 void winograd_dy(int64_t r, const float* dy, int64_t OH, int64_t OW, int64_t O, int64_t oy0,
-                 int64_t ox0, float* u, int64_t xi_stride) {
+                 int64_t ox0, float* u, int64_t xi_stride, int64_t nr, int64_t panel_stride) {
   if (r == 3)
-    dy_transform<4>(kGw4, dy, OH, OW, O, oy0, ox0, u, xi_stride);
+    dy_transform<4>(kGw4, dy, OH, OW, O, oy0, ox0, u, xi_stride, nr, panel_stride);
   else
-    dy_transform<2>(kGw2, dy, OH, OW, O, oy0, ox0, u, xi_stride);
+    dy_transform<2>(kGw2, dy, OH, OW, O, oy0, ox0, u, xi_stride, nr, panel_stride);
 }
 
 template <int R>
