@@ -1,13 +1,18 @@
 // 2-D convolution (cross-correlation, NHWC, kernel (kh, kw, cin / groups, cout) as Keras stores it)
 // and the window geometry shared with the pooling layers.
 //
-// Path rule (conv2d_forward): a 1x1 kernel with stride 1 and no padding reads the input as the GEMM's
-// A matrix directly (rows = pixels, cols = channels); a window of at most kDirectMaxTaps input
-// values per output (cin * kh * kw: first layers on grayscale or RGB images) is computed directly,
-// accumulators across output channels, because im2col would copy every input kh * kw times for
-// a GEMM with little work per byte; every other shape goes through im2col into a caller-owned
-// workspace, then one GEMM per group with the bias in the GEMM epilogue. The batch is processed
-// in slices of whole images so that the im2col buffer stays under kIm2colMaxFloats.
+// Path rule, forward (conv2d_forward): a 1x1 kernel with stride 1 and no padding reads the input
+// as the GEMM's A matrix directly (rows = pixels, cols = channels); a window of at most
+// kDirectMaxTaps input values per output (cin * kh * kw: first layers on grayscale or RGB images)
+// is computed directly, accumulators across output channels; stride-1 3x3 and 5x5 kernels with
+// 16+ channels on both sides run as Winograd convolutions (ops/winograd.h); every other shape is
+// an implicit GEMM whose A panels are gathered straight from the image (no im2col matrix), or,
+// for a handful of output pixels, im2col into a caller-owned workspace in slices of whole images
+// (under kIm2colMaxFloats) and a GEMM per group, the bias in the GEMM epilogue.
+// Backward: the kernel gradient is Winograd where the forward is, else an implicit GEMM over
+// im2col(x)^T gathered from x (groups with at least half a micro-panel of channels), else im2col;
+// the input gradient of a stride-1 single-group convolution is the convolution of dy with the
+// flipped kernel (Winograd or implicit GEMM), else a GEMM into columns and col2im.
 #pragma once
 #include <cstdint>
 #include <string>
