@@ -185,7 +185,7 @@ def test_conv2d_winograd_gradients(k, padding, rng):
 
 
 def test_conv2d_big_batch_is_sliced(rng):
-    # 120 images of 32x32x8 with a 3x3 kernel need more im2col floats than one slice holds.
+    # 120 images of 32x32x8 with a 3x3 kernel: more pixels than an im2col slice would hold.
     layer = layers.Conv2D(4, 3, padding="same", activation="relu")
     x = rng.normal(size=(120, 32, 32, 8)).astype("float32")
     layer.build(x.shape)
