@@ -7,6 +7,27 @@
 #include "ops/dispatch.h"
 
 namespace kerasette {
+namespace {
+
+// The m x m output tiles of a Winograd convolution over the batch, numbered image by image, row
+// by row; tile t reads the 6 x 6 input patch whose corner is (iy, ix) and writes outputs from
+// (oy, ox) of image n.
+struct Tiling {
+  int64_t r, m, rows, cols, per_image, count;
+  explicit Tiling(const Conv2dGeometry& g)
+      : r(g.h.k),
+        m(7 - g.h.k),
+        rows((g.h.out + m - 1) / m),
+        cols((g.w.out + m - 1) / m),
+        per_image(rows * cols),
+        count(g.batch * per_image) {}
+  struct Tile {
+    int64_t n, oy, ox;
+  };
+  Tile at(int64_t t) const { return {t / per_image, t % per_image / cols * m, t % cols * m}; }
+};
+
+}  // namespace
 
 bool winograd_applies(const Conv2dGeometry& g) {
   return g.groups == 1 && g.h.stride == 1 && g.w.stride == 1 && g.h.dilation == 1 &&
@@ -17,10 +38,9 @@ bool winograd_applies(const Conv2dGeometry& g) {
 void conv2d_winograd(const Conv2dGeometry& g, const float* x, const float* kernel,
                      const float* bias, Act act, float alpha, float* y) {
   const CpuKernels& kt = cpu_kernels();
-  const int64_t r = g.h.k, m = 7 - r, C = g.cin, O = g.cout;
+  const Tiling tiling(g);
+  const int64_t r = tiling.r, C = g.cin, O = g.cout, tiles = tiling.count;
   const int64_t H = g.h.in, W = g.w.in, OH = g.h.out, OW = g.w.out;
-  const int64_t TH = (OH + m - 1) / m, TW = (OW + m - 1) / m, per_image = TH * TW;
-  const int64_t tiles = g.batch * per_image;
   const int64_t mr = kt.mr, nr = kt.nr, O_pad = (O + nr - 1) / nr * nr;
 
   // The transformed kernel, packed once per call as the B operand of each of the 36 GEMMs. Held
@@ -46,10 +66,9 @@ void conv2d_winograd(const Conv2dGeometry& g, const float* x, const float* kerne
     for (int64_t blk = b0; blk < b1; ++blk) {
       const int64_t t0 = blk * TB, nt = std::min(TB, tiles - t0);
       for (int64_t i = 0; i < nt; ++i) {
-        const int64_t tile = t0 + i, n = tile / per_image, ty = tile % per_image / TW,
-                      tx = tile % TW;
-        kt.winograd_input(x + n * H * W * C, H, W, C, ty * m - g.h.pad_before,
-                          tx * m - g.w.pad_before, v + i * C, TB * C);
+        const Tiling::Tile tl = tiling.at(t0 + i);
+        kt.winograd_input(x + tl.n * H * W * C, H, W, C, tl.oy - g.h.pad_before,
+                          tl.ox - g.w.pad_before, v + i * C, TB * C);
       }
       for (int64_t xi = 0; xi < 36; ++xi) {
         kt.pack_a(nt, C, v + xi * TB * C, C, 1, pa);
@@ -61,10 +80,9 @@ void conv2d_winograd(const Conv2dGeometry& g, const float* x, const float* kerne
                             std::min(mr, nt - ir), std::min(nr, O - jr), false);
       }
       for (int64_t i = 0; i < nt; ++i) {
-        const int64_t tile = t0 + i, n = tile / per_image, ty = tile % per_image / TW,
-                      tx = tile % TW;
-        kt.winograd_output(r, t + i * O, TB * O, O, bias, y + n * OH * OW * O, OH, OW, ty * m,
-                           tx * m);
+        const Tiling::Tile tl = tiling.at(t0 + i);
+        kt.winograd_output(r, t + i * O, TB * O, O, bias, y + tl.n * OH * OW * O, OH, OW, tl.oy,
+                           tl.ox);
       }
     }
   });
@@ -79,10 +97,9 @@ void conv2d_winograd(const Conv2dGeometry& g, const float* x, const float* kerne
 void conv2d_winograd_weight(const Conv2dGeometry& g, const float* x, const float* dy,
                             float* dkernel, bool accumulate) {
   const CpuKernels& kt = cpu_kernels();
-  const int64_t r = g.h.k, m = 7 - r, C = g.cin, O = g.cout;
+  const Tiling tiling(g);
+  const int64_t r = tiling.r, C = g.cin, O = g.cout, tiles = tiling.count;
   const int64_t H = g.h.in, W = g.w.in, OH = g.h.out, OW = g.w.out;
-  const int64_t TH = (OH + m - 1) / m, TW = (OW + m - 1) / m, per_image = TH * TW;
-  const int64_t tiles = g.batch * per_image;
   const int64_t mr = kt.mr, nr = kt.nr;
   const int64_t C_pad = (C + mr - 1) / mr * mr, O_pad = (O + nr - 1) / nr * nr;
   constexpr int64_t TB = 64;                // tiles per GEMM block: the GEMMs' K
@@ -107,11 +124,10 @@ void conv2d_winograd_weight(const Conv2dGeometry& g, const float* x, const float
       for (int64_t t0 = first; t0 < last; t0 += TB) {
         const int64_t nt = std::min(TB, last - t0);
         for (int64_t i = 0; i < nt; ++i) {
-          const int64_t tile = t0 + i, n = tile / per_image, ty = tile % per_image / TW,
-                        tx = tile % TW;
-          kt.winograd_input(x + n * H * W * C, H, W, C, ty * m - g.h.pad_before,
-                            tx * m - g.w.pad_before, v + i * C, TB * C);
-          kt.winograd_dy(r, dy + n * OH * OW * O, OH, OW, O, ty * m, tx * m, u + i * nr,
+          const Tiling::Tile tl = tiling.at(t0 + i);
+          kt.winograd_input(x + tl.n * H * W * C, H, W, C, tl.oy - g.h.pad_before,
+                            tl.ox - g.w.pad_before, v + i * C, TB * C);
+          kt.winograd_dy(r, dy + tl.n * OH * OW * O, OH, OW, O, tl.oy, tl.ox, u + i * nr,
                          TB * O_pad, nr, TB * nr);
         }
         const bool acc = t0 > first;

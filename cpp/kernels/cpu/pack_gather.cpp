@@ -75,11 +75,7 @@ void pack_a_columns(int64_t m, int64_t mr, int64_t k, const float* const* cols, 
     float* dst = packed + p * mr;
     for (int64_t i = 0; i < m; i += kW) {
       const int64_t r = m - i < kW ? m - i : kW;
-      const vf v = src ? (r == kW ? load(src + i) : load_partial(src + i, r)) : vf{};
-      if (r == kW)
-        store(dst + i, v);
-      else
-        store_partial(dst + i, v, r);
+      store_n(dst + i, src ? load_n(src + i, r) : vf{}, r);
     }
   }
 }

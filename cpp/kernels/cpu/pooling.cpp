@@ -7,14 +7,6 @@
 namespace kerasette::cpu::KS_ISA {
 namespace {
 
-KS_INLINE vf load_n(const float* p, int64_t r) { return r == kW ? load(p) : load_partial(p, r); }
-KS_INLINE void store_n(float* p, vf v, int64_t r) {
-  if (r == kW)
-    store(p, v);
-  else
-    store_partial(p, v, r);
-}
-
 void pool_row(bool is_max, const float* x, int64_t W, int64_t C, int64_t y0, int64_t y1, int64_t OW,
               int64_t sw, int64_t kw, int64_t pad_left, float* y, int32_t* arg) {
   vi lane;

@@ -73,5 +73,14 @@ KS_INLINE void store_partial(float* p, vf v, int64_t r) {
 #endif
 }
 
+// r <= kW lanes: a full vector when r == kW, else a partial one.
+KS_INLINE vf load_n(const float* p, int64_t r) { return r == kW ? load(p) : load_partial(p, r); }
+KS_INLINE void store_n(float* p, vf v, int64_t r) {
+  if (r == kW)
+    store(p, v);
+  else
+    store_partial(p, v, r);
+}
+
 }  // namespace
 }  // namespace kerasette::cpu::KS_ISA

@@ -46,14 +46,6 @@ constexpr float kATw5[5][6] = {{1, 1, 1, 1, 1, 0},
                                {0, 1, -1, 8, -8, 0},
                                {0, 1, 1, 16, 16, 1}};
 
-KS_INLINE vf load_n(const float* p, int64_t r) { return r == kW ? load(p) : load_partial(p, r); }
-KS_INLINE void store_n(float* p, vf v, int64_t r) {
-  if (r == kW)
-    store(p, v);
-  else
-    store_partial(p, v, r);
-}
-
 // out[i * os] = sum_j mat[i][j] * in[j * is]. Inlined and unrolled, so the matrix entries are
 // compile-time constants: zero terms vanish and +-1 terms become adds.
 template <int Rows, int Cols>
