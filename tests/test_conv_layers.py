@@ -184,6 +184,20 @@ def test_conv2d_winograd_gradients(k, padding, rng):
     check_gradients(model, x, y, samples=8, h=3e-3, atol=1e-4)
 
 
+def test_conv2d_winograd_shared_layer_gradients(rng):
+    # One 3x3 conv applied twice: its kernel gradient is the sum of two Winograd weight
+    # gradients (the second accumulates into the first).
+    keras.utils.set_random_seed(10)
+    inp = keras.Input((6, 5, 2))
+    h = layers.Conv2D(16, 2, padding="same", activation="tanh")(inp)
+    shared = layers.Conv2D(16, 3, padding="same", activation="tanh")
+    out = layers.Dense(3)(layers.Flatten()(shared(shared(h))))
+    model = keras.Model(inp, out)
+    x = rng.normal(size=(2, 6, 5, 2)).astype("float32")
+    y = rng.normal(size=(2, 3)).astype("float32")
+    check_gradients(model, x, y, samples=8, h=3e-3, atol=1e-4)
+
+
 def test_conv2d_big_batch_is_sliced(rng):
     # 120 images of 32x32x8 with a 3x3 kernel: more pixels than an im2col slice would hold.
     layer = layers.Conv2D(4, 3, padding="same", activation="relu")
