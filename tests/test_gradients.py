@@ -27,7 +27,9 @@ def test_dense_activation_gradients(activation, rng):
     model = keras.Sequential([keras.Input((13,)),
                               layers.Dense(9, activation="tanh"),
                               layers.Dense(5, activation=activation)])
-    check_gradients(model, x * 0.5, y)
+    # atol: the float32 forward's rounding, ~1e-7 of the loss, becomes ~5e-5 after dividing by
+    # 2h; without FMA (the generic kernels) it reaches that on the smallest weight gradients.
+    check_gradients(model, x * 0.5, y, atol=5e-5)
 
 
 def test_dense_gradients_every_isa(each_isa, rng):
