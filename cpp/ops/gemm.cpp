@@ -118,6 +118,12 @@ void gemm_block(const CpuKernels& kt, const Problem& pr, int64_t m0, int64_t m1,
   // micro-panel of columns: each A element is used once, so A is read in place, not packed.
   const bool panel_wise = nb_max == n1 - n0;
   const bool a_in_place = !pr.a_packer && pr.a_cs == 1 && n1 - n0 <= nr;
+  // A few micro-panels of rows (a small batch): each B element serves only those few tiles, so
+  // packing B costs about what it saves. Full-width B panels are then read in place (streamed
+  // from L2 like a packed panel) and only a narrower last one is packed; not when B's rows are a
+  // multiple of 4 KiB apart, where a panel's rows would all compete for a few cache sets.
+  const bool b_in_place = !a_in_place && pr.b_cs == 1 && m1 - m0 <= 4 * mr &&
+                          (pr.b_rs * static_cast<int64_t>(sizeof(float))) % 4096 != 0;
   float* pa = t_pack_a.get(static_cast<size_t>((panel_wise ? mr : round_up(mb_max, mr)) *
                                                std::min(kc, K)));
   float* pb = t_pack_b.get(static_cast<size_t>(round_up(nb_max, nr) * std::min(kc, K)));
@@ -140,7 +146,10 @@ void gemm_block(const CpuKernels& kt, const Problem& pr, int64_t m0, int64_t m1,
           pack_panel(ic + ir, std::min(mr, mb - ir), pc, kb, pa + ir * kb);
       for (int64_t jc = n0; jc < n1; jc += nc) {
         const int64_t nb = std::min(nc, n1 - jc);
-        kt.pack_b(kb, nb, pr.b + pc * pr.b_rs + jc * pr.b_cs, pr.b_rs, pr.b_cs, pb);
+        const float* b_block = pr.b + pc * pr.b_rs + jc * pr.b_cs;
+        const int64_t in_place = b_in_place ? nb / nr * nr : 0;  // columns read in place
+        if (in_place < nb)
+          kt.pack_b(kb, nb - in_place, b_block + in_place * pr.b_cs, pr.b_rs, pr.b_cs, pb);
         for (int64_t ir = 0; ir < mb; ir += mr) {
           const int64_t m = std::min(mr, mb - ir);
           float* crow = pr.c + (ic + ir) * pr.ldc + jc;
@@ -155,8 +164,13 @@ void gemm_block(const CpuKernels& kt, const Problem& pr, int64_t m0, int64_t m1,
             pack_panel(ic + ir, m, pc, kb, pa);
             ap = pa;
           }
-          for (int64_t jr = 0; jr < nb; jr += nr)
-            kt.gemm_ukernel(kb, ap, pb + jr * kb, crow + jr, pr.ldc, m, std::min(nr, nb - jr), acc);
+          for (int64_t jr = 0; jr < nb; jr += nr) {
+            if (jr < in_place)
+              kt.gemm_ukernel_b_rows(kb, ap, b_block + jr, pr.b_rs, crow + jr, pr.ldc, m, acc);
+            else
+              kt.gemm_ukernel(kb, ap, pb + (jr - in_place) * kb, crow + jr, pr.ldc, m,
+                              std::min(nr, nb - jr), acc);
+          }
           // The strip (m x nb) is finished and still in L1/L2: apply the epilogue now.
           if (last && pr.epilogue) apply_epilogue(kt, *pr.epilogue, crow, pr.ldc, m, jc, nb);
         }

@@ -221,7 +221,8 @@ void pack_b(int64_t k, int64_t n, const float* b, int64_t rs, int64_t cs, float*
 #if defined(__AVX512F__)
 
 template <int M, int NV, bool kPackedA = true>
-void gemm_f32_avx512_12x32(int64_t k, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+void gemm_f32_avx512_12x32(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                           float* c, int64_t ldc,
                            int64_t n, bool accumulate) {
   __m512 acc[M][NV];
 #pragma GCC unroll 16
@@ -242,8 +243,8 @@ void gemm_f32_avx512_12x32(int64_t k, const float* a, int64_t lda, const float* 
     for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + v * kVec);
     // B streams from L2; fetching 16 k steps (2 KiB) ahead measured ~1% over the hardware
     // prefetcher alone. Reading past the panel end is harmless (prefetches never fault).
-    _mm_prefetch(reinterpret_cast<const char*>(b + 16 * kNr), _MM_HINT_T0);
-    if (NV == 2) _mm_prefetch(reinterpret_cast<const char*>(b + 16 * kNr + kVec), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(b + 16 * ldb), _MM_HINT_T0);
+    if (NV == 2) _mm_prefetch(reinterpret_cast<const char*>(b + 16 * ldb + kVec), _MM_HINT_T0);
 #pragma GCC unroll 16
     for (int i = 0; i < M; ++i) {
       const __m512 av = _mm512_set1_ps(kPackedA ? a[i] : a[i * lda]);
@@ -251,7 +252,7 @@ void gemm_f32_avx512_12x32(int64_t k, const float* a, int64_t lda, const float* 
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(av, bv[v], acc[i][v]);
     }
     a += kPackedA ? kMr : 1;
-    b += kNr;
+    b += ldb;
   }
   const int64_t tail = n - kVec * (NV - 1);  // 1..16 valid columns in the last vector
   const __mmask16 mask = static_cast<__mmask16>(tail >= kVec ? 0xFFFFu : (1u << tail) - 1u);
@@ -275,7 +276,8 @@ void gemm_f32_avx512_12x32(int64_t k, const float* a, int64_t lda, const float* 
 #elif defined(__AVX2__) && defined(__FMA__)
 
 template <int M, int NV, bool kPackedA = true>
-void gemm_f32_avx2_6x16(int64_t k, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+void gemm_f32_avx2_6x16(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                        float* c, int64_t ldc,
                         int64_t n, bool accumulate) {
   __m256 acc[M][NV];
 #pragma GCC unroll 6
@@ -298,7 +300,7 @@ void gemm_f32_avx2_6x16(int64_t k, const float* a, int64_t lda, const float* b, 
       for (int v = 0; v < NV; ++v) acc[i][v] = _mm256_fmadd_ps(av, bv[v], acc[i][v]);
     }
     a += kPackedA ? kMr : 1;
-    b += kNr;
+    b += ldb;
   }
   const int64_t tail = n - kVec * (NV - 1);  // 1..8 valid columns in the last vector
 #pragma GCC unroll 6
@@ -328,7 +330,8 @@ void gemm_f32_avx2_6x16(int64_t k, const float* a, int64_t lda, const float* b, 
 
 // Portable: the compiler keeps acc in vector registers (SSE2 on x86-64, NEON on aarch64).
 template <int M, int NV, bool kPackedA = true>
-void gemm_f32_generic_6x8(int64_t k, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+void gemm_f32_generic_6x8(int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+                          float* c, int64_t ldc,
                            int64_t n, bool accumulate) {
   float acc[M][kNr];
   for (int i = 0; i < M; ++i)
@@ -339,7 +342,7 @@ void gemm_f32_generic_6x8(int64_t k, const float* a, int64_t lda, const float* b
       for (int j = 0; j < kNr; ++j) acc[i][j] += av * b[j];
     }
     a += kPackedA ? kMr : 1;
-    b += kNr;
+    b += ldb;
   }
   for (int i = 0; i < M; ++i) {
     float* cr = c + i * ldc;
@@ -356,8 +359,8 @@ void gemm_f32_generic_6x8(int64_t k, const float* a, int64_t lda, const float* b
 
 // Ukernels<kPackedA>::table[m - 1][nv - 1]: every row count, with one or all column vectors; A
 // from a packed panel, or read in place from rows lda apart.
-using Ukernel = void (*)(int64_t, const float*, int64_t, const float*, float*, int64_t, int64_t,
-                         bool);
+using Ukernel = void (*)(int64_t, const float*, int64_t, const float*, int64_t, float*, int64_t,
+                         int64_t, bool);
 template <bool kPackedA>
 struct Ukernels {
 #define KS_ROW(m) {KS_UKR<m, 1, kPackedA>, KS_UKR<m, kNv, kPackedA>}
@@ -374,12 +377,19 @@ struct Ukernels {
 
 void gemm_ukernel(int64_t k, const float* a_panel, const float* b_panel, float* c, int64_t ldc,
                   int64_t m, int64_t n, bool accumulate) {
-  Ukernels<true>::table[m - 1][n > kVec ? 1 : 0](k, a_panel, 0, b_panel, c, ldc, n, accumulate);
+  Ukernels<true>::table[m - 1][n > kVec ? 1 : 0](k, a_panel, 0, b_panel, kNr, c, ldc, n,
+                                                 accumulate);
 }
 
 void gemm_ukernel_rows(int64_t k, const float* a, int64_t lda, const float* b_panel, float* c,
                        int64_t ldc, int64_t m, int64_t n, bool accumulate) {
-  Ukernels<false>::table[m - 1][n > kVec ? 1 : 0](k, a, lda, b_panel, c, ldc, n, accumulate);
+  Ukernels<false>::table[m - 1][n > kVec ? 1 : 0](k, a, lda, b_panel, kNr, c, ldc, n,
+                                                  accumulate);
+}
+
+void gemm_ukernel_b_rows(int64_t k, const float* a_panel, const float* b, int64_t ldb, float* c,
+                         int64_t ldc, int64_t m, bool accumulate) {
+  Ukernels<true>::table[m - 1][1](k, a_panel, 0, b, ldb, c, ldc, kNr, accumulate);
 }
 
 }  // namespace
@@ -394,6 +404,7 @@ void fill_gemm(CpuKernels& t) {
   t.pack_b = pack_b;
   t.gemm_ukernel = gemm_ukernel;
   t.gemm_ukernel_rows = gemm_ukernel_rows;
+  t.gemm_ukernel_b_rows = gemm_ukernel_b_rows;
 }
 
 }  // namespace kerasette::cpu::KS_ISA

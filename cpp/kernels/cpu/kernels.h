@@ -65,6 +65,10 @@ struct CpuKernels {
   // used by a single B panel: packing it would cost as much as the product. Same FMA order.
   void (*gemm_ukernel_rows)(int64_t k, const float* a, int64_t lda, const float* b_panel,
                             float* c, int64_t ldc, int64_t m, int64_t n, bool accumulate);
+  // A full-width tile (n = nr) with B read in place, its rows ldb apart (row-major B and few rows
+  // of A: packing B would cost about what the tile's few uses of it save). Same FMA order.
+  void (*gemm_ukernel_b_rows)(int64_t k, const float* a_panel, const float* b, int64_t ldb,
+                              float* c, int64_t ldc, int64_t m, bool accumulate);
 
   // Few-row GEMM reading row-major B in place (no packing): C[m x n] (+)= A * B for
   // m <= small_m_rows; columns are best cut into blocks of small_m_block (any n is accepted).
