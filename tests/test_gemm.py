@@ -80,3 +80,22 @@ def test_few_row_matmul_matches_its_rows_of_a_larger_product(each_isa, rng):
     for i in (0, 5, 63):
         np.testing.assert_allclose(keras.ops.matmul(a[i:i + 1], b), full[i:i + 1], rtol=1e-5,
                                    atol=1e-5)
+
+
+def test_long_k_under_few_tiles_same_bits_any_thread_count(rng):
+    # (taps x pixels) @ (pixels x channels), a convolution's kernel gradient: K is cut into fixed
+    # chunks summed in order, whatever the thread count.
+    a = rng.normal(size=(25, 20000)).astype("float32")
+    b = rng.normal(size=(20000, 32)).astype("float32")
+    threads = keras.config.num_threads()
+    try:
+        keras.config.set_num_threads(1)
+        one = keras.ops.matmul(a, b)
+        keras.config.set_num_threads(2)
+        two = keras.ops.matmul(a, b)
+    finally:
+        keras.config.set_num_threads(threads)
+    np.testing.assert_array_equal(one, two)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)
+    assert np.all(np.abs(one - ref) <= 1e-6 * np.sqrt(20000) * scale)

@@ -19,7 +19,8 @@
 //
 // Determinism: K is never split across threads and the K blocking depends only on K, so every C
 // element is the same chain of FMAs (micro-kernel) and block adds, in the same order, whatever
-// the thread count or the grid.
+// the thread count or the grid. (A long K under a few output tiles is cut into fixed chunks whose
+// partial products are added in chunk order: the choice and the chunks depend on the shape only.)
 #include "ops/gemm.h"
 
 #include <omp.h>
@@ -31,6 +32,7 @@
 #include <new>
 #include <vector>
 
+#include "core/parallel.h"
 #include "ops/dispatch.h"
 
 namespace kerasette {
@@ -250,8 +252,61 @@ void gemm_small(const CpuKernels& kt, bool trans_a, int64_t M, int64_t N, int64_
   for (int64_t c = 0; c < chunks; ++c) run(c * per_chunk, std::min(blocks, (c + 1) * per_chunk));
 }
 
+// A long K under a few output tiles (a convolution's kernel gradient through im2col: taps x
+// channels by pixels) leaves the thread grid nothing to split, so K is cut into fixed chunks
+// instead: each chunk's product goes to its own partial C, and the partials are added in chunk
+// order. Whether to split, the chunk length and the order depend on the shape alone, so the
+// bits do not depend on the thread count.
+constexpr int64_t kKChunk = 4096;
+
+bool k_split_applies(const CpuKernels& kt, const Problem& pr, int64_t M, int64_t N) {
+  return !pr.a_packer && ceil_div(M, kt.mr) * ceil_div(N, kt.nr) <= 4 && pr.K >= 4 * kKChunk;
+}
+
+void run_k_split(const CpuKernels& kt, const Problem& pr, int64_t M, int64_t N) {
+  const int64_t chunks = ceil_div(pr.K, kKChunk), size = M * N;
+  thread_local std::vector<float> partial_buffer;  // the caller's; workers write via `partial`
+  partial_buffer.resize(static_cast<size_t>(chunks * size));
+  float* partial = partial_buffer.data();
+  std::exception_ptr error;
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    try {
+      for (int64_t c = c0; c < c1; ++c) {
+        Problem sub = pr;
+        const int64_t k0 = c * kKChunk;
+        sub.K = std::min(kKChunk, pr.K - k0);
+        sub.kc = k_block(sub.K, kt.kc);
+        sub.a = pr.a + k0 * pr.a_cs;
+        sub.b = pr.b + k0 * pr.b_rs;
+        sub.c = partial + c * size;
+        sub.ldc = N;
+        sub.accumulate = false;
+        sub.epilogue = nullptr;
+        gemm_block(kt, sub, 0, M, 0, N);
+      }
+    } catch (...) {
+#pragma omp critical(kerasette_gemm_error)
+      if (!error) error = std::current_exception();
+    }
+  });
+  if (error) std::rethrow_exception(error);
+  for (int64_t i = 0; i < M; ++i) {
+    float* row = pr.c + i * pr.ldc;
+    for (int64_t j = 0; j < N; ++j) {
+      float sum = pr.accumulate ? row[j] : 0.0f;
+      for (int64_t c = 0; c < chunks; ++c) sum += partial[c * size + i * N + j];
+      row[j] = sum;
+    }
+  }
+  if (pr.epilogue) apply_epilogue(kt, *pr.epilogue, pr.c, pr.ldc, M, 0, N);
+}
+
 // Runs the packed loops over all of C, on a thread grid when the work pays for it.
 void run_packed(const CpuKernels& kt, const Problem& pr, int64_t M, int64_t N) {
+  if (k_split_applies(kt, pr, M, N)) {
+    run_k_split(kt, pr, M, N);
+    return;
+  }
   const int64_t K = pr.K;
   // A thread pays off above ~0.4 MFLOP of work (a warm OpenMP fork/join costs ~1-2 us).
   int threads = 1;
