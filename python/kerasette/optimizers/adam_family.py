@@ -25,6 +25,7 @@ class Adam(Optimizer):
     """
 
     _engine_kind = "adam"
+    _hyperparameters = ("beta_1", "beta_2", "epsilon", "amsgrad")
 
     def __init__(
         self,
@@ -56,23 +57,6 @@ class Adam(Optimizer):
         self.beta_2 = _check_range(beta_2, "beta_2", 0.0, 1.0, high_open=True)
         self.epsilon = _check_non_negative(epsilon, "epsilon")
         self.amsgrad = bool(amsgrad)
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "amsgrad": self.amsgrad,
-        }
-
-    def _engine_attrs(self) -> dict:
-        return {
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "amsgrad": self.amsgrad,
-        }
 
 
 class AdamW(Adam):
@@ -140,6 +124,7 @@ class Nadam(Optimizer):
     """
 
     _engine_kind = "nadam"
+    _hyperparameters = ("beta_1", "beta_2", "epsilon")
 
     def __init__(
         self,
@@ -169,14 +154,3 @@ class Nadam(Optimizer):
         self.beta_1 = _check_range(beta_1, "beta_1", 0.0, 1.0, high_open=True)
         self.beta_2 = _check_range(beta_2, "beta_2", 0.0, 1.0, high_open=True)
         self.epsilon = _check_non_negative(epsilon, "epsilon")
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }
-
-    def _engine_attrs(self) -> dict:
-        return {"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon}

@@ -71,6 +71,9 @@ class Optimizer:
 
     _keras_module = "keras.optimizers"
     _engine_kind = ""
+    # The subclass's own hyper-parameters (attributes of the same names): written to the config
+    # after the shared keys, and handed to the engine.
+    _hyperparameters: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -228,6 +231,7 @@ class Optimizer:
             "ema_overwrite_frequency": self.ema_overwrite_frequency,
             "loss_scale_factor": self.loss_scale_factor,
             "gradient_accumulation_steps": self.gradient_accumulation_steps,
+            **self._engine_attrs(),
         }
 
     @classmethod
@@ -246,7 +250,7 @@ class Optimizer:
 
     # ---- engine ----
     def _engine_attrs(self) -> dict:
-        return {}
+        return {key: getattr(self, key) for key in self._hyperparameters}
 
     def engine_spec(self) -> tuple[str, dict]:
         """Returns `(kind, attrs)`: the engine optimizer and its hyper-parameters."""

@@ -23,6 +23,7 @@ class SGD(Optimizer):
     """
 
     _engine_kind = "sgd"
+    _hyperparameters = ("momentum", "nesterov")
 
     def __init__(
         self,
@@ -55,12 +56,6 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
 
-    def get_config(self) -> dict:
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
-
-    def _engine_attrs(self) -> dict:
-        return {"momentum": self.momentum, "nesterov": self.nesterov}
-
 
 class RMSprop(Optimizer):
     """RMSprop: divides the gradient by a moving root mean square of recent gradients.
@@ -79,6 +74,7 @@ class RMSprop(Optimizer):
     """
 
     _engine_kind = "rmsprop"
+    _hyperparameters = ("rho", "momentum", "epsilon", "centered")
 
     def __init__(
         self,
@@ -111,23 +107,6 @@ class RMSprop(Optimizer):
         self.epsilon = _check_non_negative(epsilon, "epsilon")
         self.centered = bool(centered)
 
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "rho": self.rho,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-            "centered": self.centered,
-        }
-
-    def _engine_attrs(self) -> dict:
-        return {
-            "rho": self.rho,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-            "centered": self.centered,
-        }
-
 
 class Adagrad(Optimizer):
     """Adagrad: per-parameter rates scaled by the accumulated squared gradients.
@@ -144,6 +123,7 @@ class Adagrad(Optimizer):
     """
 
     _engine_kind = "adagrad"
+    _hyperparameters = ("initial_accumulator_value", "epsilon")
 
     def __init__(
         self,
@@ -174,19 +154,6 @@ class Adagrad(Optimizer):
         )
         self.epsilon = _check_non_negative(epsilon, "epsilon")
 
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "epsilon": self.epsilon,
-        }
-
-    def _engine_attrs(self) -> dict:
-        return {
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "epsilon": self.epsilon,
-        }
-
 
 class Adadelta(Optimizer):
     """Adadelta: adapts rates from moving windows of gradient and update magnitudes.
@@ -203,6 +170,7 @@ class Adadelta(Optimizer):
     """
 
     _engine_kind = "adadelta"
+    _hyperparameters = ("rho", "epsilon")
 
     def __init__(
         self,
@@ -230,9 +198,3 @@ class Adadelta(Optimizer):
         )  # fmt: skip
         self.rho = _check_range(rho, "rho", 0.0, 1.0)
         self.epsilon = _check_non_negative(epsilon, "epsilon")
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
-
-    def _engine_attrs(self) -> dict:
-        return {"rho": self.rho, "epsilon": self.epsilon}
