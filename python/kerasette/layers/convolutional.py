@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kerasette import activations, initializers, regularizers
-from kerasette.layers.core import _no_constraint
-from kerasette.layers.layer import Layer
+from kerasette.layers.core import KernelBiasLayer
 
 
 def standardize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tuple:
@@ -71,7 +69,7 @@ def standardize_data_format(data_format) -> str:
     return data_format
 
 
-class BaseConv(Layer):
+class BaseConv(KernelBiasLayer):
     """N-D convolution (cross-correlation) with Keras's arguments; see Conv1D and Conv2D."""
 
     rank = 2
@@ -83,7 +81,7 @@ class BaseConv(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         kwargs.pop("lora_rank", None)
-        Layer.__init__(self, **kwargs)
+        super().__init__(**kwargs)
         n = self.rank
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
             raise ValueError(
@@ -112,17 +110,9 @@ class BaseConv(Layer):
                 "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
                 f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
             )
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        _no_constraint(kernel_constraint, "kernel_constraint")
-        _no_constraint(bias_constraint, "bias_constraint")
-        self._initializers = {"kernel": self.kernel_initializer, "bias": self.bias_initializer}
-        self._regularizers = {"kernel": self.kernel_regularizer, "bias": self.bias_regularizer}
+        self._set_kernel_bias_args(activation, use_bias, kernel_initializer, bias_initializer,
+                                   kernel_regularizer, bias_regularizer, activity_regularizer,
+                                   kernel_constraint, bias_constraint)
 
     def engine_attrs(self) -> dict:
         return {
@@ -132,17 +122,9 @@ class BaseConv(Layer):
             "activation": self.activation,
         }
 
-    @property
-    def kernel(self):
-        return self.weights[0] if self.built else None
-
-    @property
-    def bias(self):
-        return self.weights[1] if self.built and self.use_bias else None
-
     def get_config(self) -> dict:
-        config = super().get_config()
-        config.update({
+        return {
+            **super().get_config(),
             "filters": self.filters,
             "kernel_size": self.kernel_size,
             "strides": self.strides,
@@ -150,17 +132,8 @@ class BaseConv(Layer):
             "data_format": self.data_format,
             "dilation_rate": self.dilation_rate,
             "groups": self.groups,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": None,
-            "bias_constraint": None,
-        })
-        return config
+            **self._kernel_bias_config(),
+        }
 
 
 class Conv2D(BaseConv):

@@ -73,7 +73,48 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
     return layer.output
 
 
-class Dense(Layer):
+class KernelBiasLayer(Layer):
+    """What Dense and the convolutions share: an activation, a bias switch, and initializers,
+    regularizers and (unsupported) constraints for a kernel and a bias, in Keras's config keys."""
+
+    def _set_kernel_bias_args(self, activation, use_bias, kernel_initializer, bias_initializer,
+                              kernel_regularizer, bias_regularizer, activity_regularizer,
+                              kernel_constraint, bias_constraint) -> None:
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        _no_constraint(kernel_constraint, "kernel_constraint")
+        _no_constraint(bias_constraint, "bias_constraint")
+        self._initializers = {"kernel": self.kernel_initializer, "bias": self.bias_initializer}
+        self._regularizers = {"kernel": self.kernel_regularizer, "bias": self.bias_regularizer}
+
+    @property
+    def kernel(self):
+        return self.weights[0] if self.built else None
+
+    @property
+    def bias(self):
+        return self.weights[1] if self.built and self.use_bias else None
+
+    def _kernel_bias_config(self) -> dict:
+        return {
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+            "kernel_constraint": None,
+            "bias_constraint": None,
+        }
+
+
+class Dense(KernelBiasLayer):
     """Densely connected layer: `output = activation(dot(input, kernel) + bias)`.
 
     Args:
@@ -98,46 +139,17 @@ class Dense(Layer):
         kwargs.pop("quantization_config", None)
         super().__init__(**kwargs)
         self.units = _positive_int(units, "units")
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        _no_constraint(kernel_constraint, "kernel_constraint")
-        _no_constraint(bias_constraint, "bias_constraint")
+        self._set_kernel_bias_args(activation, use_bias, kernel_initializer, bias_initializer,
+                                   kernel_regularizer, bias_regularizer, activity_regularizer,
+                                   kernel_constraint, bias_constraint)
         if lora_rank:
             raise NotImplementedError("LoRA is not supported by kerasette. Received: lora_rank=...")
-        self._initializers = {"kernel": self.kernel_initializer, "bias": self.bias_initializer}
-        self._regularizers = {"kernel": self.kernel_regularizer, "bias": self.bias_regularizer}
 
     def engine_attrs(self) -> dict:
         return {"units": self.units, "use_bias": self.use_bias, "activation": self.activation}
 
-    @property
-    def kernel(self):
-        return self.weights[0] if self.built else None
-
-    @property
-    def bias(self):
-        return self.weights[1] if self.built and self.use_bias else None
-
     def get_config(self) -> dict:
-        config = super().get_config()
-        config.update({
-            "units": self.units,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": None,
-            "bias_constraint": None,
-        })
-        return config
+        return {**super().get_config(), "units": self.units, **self._kernel_bias_config()}
 
 
 class Activation(Layer):
