@@ -22,6 +22,7 @@
 #endif
 
 #include "kernels/cpu/kernels.h"
+#include "kernels/cpu/transpose8.h"
 
 namespace kerasette::cpu::KS_ISA {
 namespace {
@@ -60,46 +61,9 @@ inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 // Packing
 // ------------------------------------------------------------------------------------------------
 
-// dst[p * ds + r] = src[r * ss + p] for r < R, p < 8: an R x 8 block transposed. The packers use
-// it when the packed dimension is strided in memory (A row-major, or B transposed), so packing
-// stays a streaming copy instead of a gather.
-template <int R>
-inline void transpose_rx8(const float* src, int64_t ss, float* dst, int64_t ds) {
-#if defined(__AVX2__)
-  __m256 r[8];
-  for (int i = 0; i < 8; ++i) r[i] = i < R ? _mm256_loadu_ps(src + i * ss) : _mm256_setzero_ps();
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  __m256 o[8];
-  o[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-  o[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-  o[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-  o[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-  o[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-  o[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-  o[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-  o[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-  for (int p = 0; p < 8; ++p) {
-    float* d = dst + p * ds;
-    if (R == 8) {
-      _mm256_storeu_ps(d, o[p]);
-    } else if (R == 4) {
-      _mm_storeu_ps(d, _mm256_castps256_ps128(o[p]));
-    } else {  // R == 6: 4 + 2 floats, never writing past the end of the panel
-      _mm_storeu_ps(d, _mm256_castps256_ps128(o[p]));
-      _mm_storel_pi(reinterpret_cast<__m64*>(d + 4), _mm256_extractf128_ps(o[p], 1));
-    }
-  }
-#else
-  for (int p = 0; p < 8; ++p)
-    for (int i = 0; i < R; ++i) dst[p * ds + i] = src[i * ss + p];
-#endif
+// Rows of a strided matrix, for transpose_rx8: row i starts at src + i * ss.
+KS_INLINE auto strided_rows(const float* src, int64_t ss) {
+  return [src, ss](int i) { return src + i * ss; };
 }
 
 // One A panel (rows <= kMr, zero-padded to kMr) whose rows are contiguous along k (A row-major):
@@ -111,13 +75,14 @@ void pack_a_panel_rowmajor(int64_t rows_, int64_t k, const float* a, int64_t rs,
   int64_t p = 0;
   for (; p + 8 <= k; p += 8) {
     int64_t r = 0;
-    for (; r + 8 <= rows; r += 8) transpose_rx8<8>(a + r * rs + p, rs, out + p * kMr + r, kMr);
+    for (; r + 8 <= rows; r += 8)
+      transpose_rx8<8>(strided_rows(a + r * rs + p, rs), out + p * kMr + r, kMr);
     if (r + 6 <= rows) {
-      transpose_rx8<6>(a + r * rs + p, rs, out + p * kMr + r, kMr);
+      transpose_rx8<6>(strided_rows(a + r * rs + p, rs), out + p * kMr + r, kMr);
       r += 6;
     }
     if (r + 4 <= rows) {
-      transpose_rx8<4>(a + r * rs + p, rs, out + p * kMr + r, kMr);
+      transpose_rx8<4>(strided_rows(a + r * rs + p, rs), out + p * kMr + r, kMr);
       r += 4;
     }
     for (; r < rows; ++r)
@@ -204,7 +169,7 @@ void pack_b(int64_t k, int64_t n, const float* b, int64_t rs, int64_t cs, float*
     if (rs == 1 && cols == kNr) {  // B transposed: columns of op(B) are contiguous along k
       for (; p + 8 <= k; p += 8)
         for (int j = 0; j < kNr; j += 8)
-          transpose_rx8<8>(src + j * cs + p, cs, packed + p * kNr + j, kNr);
+          transpose_rx8<8>(strided_rows(src + j * cs + p, cs), packed + p * kNr + j, kNr);
     }
     for (; p < k; ++p) {
       float* d = packed + p * kNr;

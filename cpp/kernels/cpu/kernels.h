@@ -6,8 +6,9 @@
 //
 // Rules for kernels: raw pointers and sizes in, no allocation, no threads, no shape checks (the op
 // above checks). To stay safe when the same code is built for several ISAs, files here include only
-// this header, simd.h, <cmath>, <cstdint>, <cstddef>, <cstring> and <immintrin.h>, and define
-// everything inside the ISA namespace: no std templates whose out-of-line copies the linker could merge.
+// this header, simd.h, transpose8.h, <cmath>, <cstdint>, <cstddef>, <cstring> and <immintrin.h>,
+// and define everything inside the ISA namespace: no std templates whose out-of-line copies the
+// linker could merge.
 #pragma once
 #include <cstddef>
 #include <cstdint>
