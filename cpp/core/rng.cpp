@@ -6,34 +6,10 @@
 
 namespace kerasette {
 
-void philox4x32(uint64_t seed, uint64_t stream, uint64_t block, uint32_t out[4]) {
-  uint32_t c0 = static_cast<uint32_t>(block), c1 = static_cast<uint32_t>(block >> 32);
-  uint32_t c2 = static_cast<uint32_t>(stream), c3 = static_cast<uint32_t>(stream >> 32);
-  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
-  for (int round = 0; round < 10; ++round) {
-    const uint64_t p0 = static_cast<uint64_t>(0xD2511F53u) * c0;
-    const uint64_t p1 = static_cast<uint64_t>(0xCD9E8D57u) * c2;
-    const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0;
-    const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
-    c1 = static_cast<uint32_t>(p1);
-    c3 = static_cast<uint32_t>(p0);
-    c0 = n0;
-    c2 = n2;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  out[0] = c0;
-  out[1] = c1;
-  out[2] = c2;
-  out[3] = c3;
-}
-
-static inline float to_unit(uint32_t x) { return static_cast<float>(x >> 8) * (1.0f / 16777216.0f); }
-
 float rng_uniform_at(uint64_t seed, uint64_t stream, uint64_t i) {
   uint32_t r[4];
   philox4x32(seed, stream, i >> 2, r);
-  return to_unit(r[i & 3]);
+  return philox_unit(r[i & 3]);
 }
 
 void rng_fill_uniform(float* out, int64_t n, uint64_t seed, uint64_t stream, float lo, float hi) {
@@ -42,7 +18,7 @@ void rng_fill_uniform(float* out, int64_t n, uint64_t seed, uint64_t stream, flo
     uint32_t r[4];
     for (int64_t b = b0; b < b1; ++b) {
       philox4x32(seed, stream, static_cast<uint64_t>(b), r);
-      for (int j = 0; j < 4 && b * 4 + j < n; ++j) out[b * 4 + j] = lo + span * to_unit(r[j]);
+      for (int j = 0; j < 4 && b * 4 + j < n; ++j) out[b * 4 + j] = lo + span * philox_unit(r[j]);
     }
   });
 }

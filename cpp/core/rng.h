@@ -5,10 +5,9 @@
 #pragma once
 #include <cstdint>
 
-namespace kerasette {
+#include "core/philox.h"
 
-// Four 32-bit random words for counter (stream, block) under key `seed`.
-void philox4x32(uint64_t seed, uint64_t stream, uint64_t block, uint32_t out[4]);
+namespace kerasette {
 
 // Uniform in [0, 1) with 24 random bits: element i of the sequence (seed, stream).
 float rng_uniform_at(uint64_t seed, uint64_t stream, uint64_t i);

@@ -162,7 +162,7 @@ class DropoutLayer : public Layer {
         for (int j = 0; j < 4; ++j) {
           const int64_t i = b * 4 + j;
           if (i >= n) break;
-          const float u = static_cast<float>(r[j] >> 8) * (1.0f / 16777216.0f);
+          const float u = philox_unit(r[j]);
           mp[i] = u >= rate_ ? scale : 0.0f;
           yp[i] = xp[i] * mp[i];
         }

@@ -1,6 +1,6 @@
 // Device-side helpers shared by the .cu files of this folder: launch checks, grid sizing, warp
-// reductions with a fixed tree, the activation formulas and Philox-4x32-10 (core/rng.cpp's, so
-// that the same counters give the same words on both devices).
+// reductions with a fixed tree and the activation formulas. Philox comes from core/philox.h, the
+// CPU's own definition.
 #pragma once
 #include <cuda_runtime.h>
 
@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/philox.h"
 #include "kernels/cuda/cuda_kernels.h"
 
 namespace kerasette::cuda {
@@ -44,34 +45,6 @@ __device__ __forceinline__ double warp_sum(double v) {
 __device__ __forceinline__ float warp_max(float v) {
   for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
   return v;
-}
-
-__device__ __forceinline__ void philox4x32(uint64_t seed, uint64_t stream, uint64_t block,
-                                           uint32_t out[4]) {
-  uint32_t c0 = static_cast<uint32_t>(block), c1 = static_cast<uint32_t>(block >> 32);
-  uint32_t c2 = static_cast<uint32_t>(stream), c3 = static_cast<uint32_t>(stream >> 32);
-  uint32_t k0 = static_cast<uint32_t>(seed), k1 = static_cast<uint32_t>(seed >> 32);
-#pragma unroll
-  for (int round = 0; round < 10; ++round) {
-    const uint32_t hi0 = __umulhi(0xD2511F53u, c0), lo0 = 0xD2511F53u * c0;
-    const uint32_t hi1 = __umulhi(0xCD9E8D57u, c2), lo1 = 0xCD9E8D57u * c2;
-    const uint32_t n0 = hi1 ^ c1 ^ k0;
-    const uint32_t n2 = hi0 ^ c3 ^ k1;
-    c1 = lo1;
-    c3 = lo0;
-    c0 = n0;
-    c2 = n2;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
-  }
-  out[0] = c0;
-  out[1] = c1;
-  out[2] = c2;
-  out[3] = c3;
-}
-
-__device__ __forceinline__ float to_unit(uint32_t x) {
-  return static_cast<float>(x >> 8) * (1.0f / 16777216.0f);
 }
 
 // ---- activations: the CPU's formulas (kernels/cpu/activations.cpp) in scalar form ----

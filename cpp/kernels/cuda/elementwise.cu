@@ -120,7 +120,7 @@ __global__ void dropout_kernel(const float* __restrict__ x, float* __restrict__ 
     for (int j = 0; j < 4; ++j) {
       const int64_t i = b * 4 + j;
       if (i >= n) break;
-      const float m = to_unit(r[j]) >= rate ? scale : 0.0f;
+      const float m = philox_unit(r[j]) >= rate ? scale : 0.0f;
       mask[i] = m;
       y[i] = x[i] * m;
     }
