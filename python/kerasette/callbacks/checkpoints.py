@@ -15,6 +15,23 @@ from kerasette.callbacks.callback import Callback, _print_msg
 from kerasette.callbacks.monitoring import _check_mode, _infer_mode
 
 
+def _save_due(callback, batch: int) -> bool:
+    """Counts the training batches since `callback` last saved (its `_last_batch_seen` and
+    `_batches_seen_since_last_saving`) and says whether `save_freq` of them have passed. Counts
+    batches, not calls: with several batches per engine call the hook sees only the last index of
+    each call, and the index restarts at each epoch."""
+    if batch <= callback._last_batch_seen:  # a new epoch started
+        added = batch + 1
+    else:
+        added = batch - callback._last_batch_seen
+    callback._batches_seen_since_last_saving += added
+    callback._last_batch_seen = batch
+    if callback._batches_seen_since_last_saving >= callback.save_freq:
+        callback._batches_seen_since_last_saving = 0
+        return True
+    return False
+
+
 class ModelCheckpoint(Callback):
     """Saves the model or its weights at the end of every epoch or every `save_freq` batches.
 
@@ -104,20 +121,7 @@ class ModelCheckpoint(Callback):
             self._save_model(epoch=epoch, batch=None, logs=logs)
 
     def _should_save_on_batch(self, batch) -> bool:
-        if self.save_freq == "epoch":
-            return False
-        # Counts batches, not calls: with several batches per engine call the hook sees only the
-        # last index of each call.
-        if batch <= self._last_batch_seen:  # a new epoch started
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
-            return True
-        return False
+        return self.save_freq != "epoch" and _save_due(self, batch)
 
     def _should_save(self, epoch, logs, filepath) -> bool:
         if not self.save_best_only:
@@ -242,16 +246,7 @@ class BackupAndRestore(Callback):
             self._save()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.save_freq == "epoch":
-            return
-        if batch <= self._last_batch_seen:  # a new epoch started
-            added = batch + 1
-        else:
-            added = batch - self._last_batch_seen
-        self._batches_seen_since_last_saving += added
-        self._last_batch_seen = batch
-        if self._batches_seen_since_last_saving >= self.save_freq:
-            self._batches_seen_since_last_saving = 0
+        if self.save_freq != "epoch" and _save_due(self, batch):
             self._save()
 
     def _save(self):
