@@ -22,6 +22,19 @@ Geo make_geo(const ConvGeometry& g) {
              static_cast<int>(g.pw)};
 }
 
+// A flat NHWC index split into image, row, column and channel for an H x W x C image.
+struct Nhwc {
+  int64_t n;
+  int y, x, c;
+};
+__device__ __forceinline__ Nhwc split_nhwc(int64_t i, int H, int W, int C) {
+  const int c = static_cast<int>(i % C);
+  int64_t t = i / C;
+  const int x = static_cast<int>(t % W);
+  t /= W;
+  return {t / H, static_cast<int>(t % H), x, c};
+}
+
 // col[(n*OH + oy)*OW + ox, (a*KW + b)*C + c] = xpad[n, oy*sh + a*dh - ph, ox*sw + b*dw - pw, c]
 __global__ void im2col_kernel(Geo g, int64_t batch, const float* __restrict__ x,
                               float* __restrict__ col) {
@@ -50,12 +63,9 @@ __global__ void col2im_kernel(Geo g, int64_t batch, const float* __restrict__ co
   const int64_t CW = static_cast<int64_t>(g.KH) * g.KW * g.C;
   const int64_t total = batch * g.H * g.W * g.C;
   KS_GRID_STRIDE(i, total) {
-    const int c = static_cast<int>(i % g.C);
-    int64_t t = i / g.C;
-    const int ix = static_cast<int>(t % g.W);
-    t /= g.W;
-    const int iy = static_cast<int>(t % g.H);
-    const int64_t n = t / g.H;
+    const Nhwc p = split_nhwc(i, g.H, g.W, g.C);
+    const int c = p.c, ix = p.x, iy = p.y;
+    const int64_t n = p.n;
     float s = 0.0f;
     for (int a = 0; a < g.KH; ++a) {
       const int ty = iy + g.ph - a * g.dh;
@@ -94,12 +104,9 @@ __global__ void pool_forward_kernel(Geo g, int64_t batch, bool is_max, const flo
                                     float* __restrict__ y, int32_t* __restrict__ arg) {
   const int64_t total = batch * g.OH * g.OW * g.C;
   KS_GRID_STRIDE(i, total) {
-    const int c = static_cast<int>(i % g.C);
-    int64_t t = i / g.C;
-    const int ox = static_cast<int>(t % g.OW);
-    t /= g.OW;
-    const int oy = static_cast<int>(t % g.OH);
-    const int64_t n = t / g.OH;
+    const Nhwc p = split_nhwc(i, g.OH, g.OW, g.C);
+    const int c = p.c, ox = p.x, oy = p.y;
+    const int64_t n = p.n;
     int y0, y1, x0, x1;
     window(oy, g.sh, g.ph, g.KH, g.H, y0, y1);
     window(ox, g.sw, g.pw, g.KW, g.W, x0, x1);
@@ -132,12 +139,9 @@ __global__ void pool_backward_kernel(Geo g, int64_t batch, bool is_max,
                                      float* __restrict__ dx) {
   const int64_t total = batch * g.H * g.W * g.C;
   KS_GRID_STRIDE(i, total) {
-    const int c = static_cast<int>(i % g.C);
-    int64_t t = i / g.C;
-    const int ix = static_cast<int>(t % g.W);
-    t /= g.W;
-    const int iy = static_cast<int>(t % g.H);
-    const int64_t n = t / g.H;
+    const Nhwc p = split_nhwc(i, g.H, g.W, g.C);
+    const int c = p.c, ix = p.x, iy = p.y;
+    const int64_t n = p.n;
     const int off = (iy * g.W + ix) * g.C + c;
     int oy0, oy1, ox0, ox1;
     covering(iy, g.sh, g.ph, g.KH, g.OH, oy0, oy1);
