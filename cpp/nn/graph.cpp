@@ -384,8 +384,6 @@ void Graph::test_batches(const DataSet& data, int64_t batch_size, int64_t first,
 }
 
 void Graph::forward_rows(const DataSet& data, int64_t begin, int64_t end, bool training) {
-  if (!prepared_) prepare();
-  place_on_device();
   load_batch(data, begin, end, false);
   StepContext ctx;
   ctx.training = training;
@@ -397,6 +395,8 @@ void Graph::predict(const DataSet& data, int64_t batch_size, std::vector<Tensor>
                     bool training) {
   KS_CHECK(outputs.size() == outputs_.size(), "predict: expected ", outputs_.size(), " outputs");
   const int64_t n = data.size();
+  if (!prepared_) prepare();
+  place_on_device();
   for (int64_t begin = 0; begin < n; begin += batch_size) {
     const int64_t end = std::min(n, begin + batch_size);
     forward_rows(data, begin, end, training);
@@ -410,6 +410,8 @@ void Graph::predict(const DataSet& data, int64_t batch_size, std::vector<Tensor>
 
 void Graph::predict_batch(const DataSet& data) {
   KS_CHECK(data.size() > 0, "predict: no samples");
+  if (!prepared_) prepare();
+  place_on_device();
   forward_rows(data, 0, data.size(), false);
 }
 

@@ -82,7 +82,8 @@ class Graph {
   };
 
   void load_batch(const DataSet& data, int64_t begin, int64_t end, bool with_targets);
-  // Loads rows [begin, end) and runs the forward pass (no targets, no loss).
+  // Loads rows [begin, end) and runs the forward pass (no targets, no loss); the graph must be
+  // prepared and placed.
   void forward_rows(const DataSet& data, int64_t begin, int64_t end, bool training);
   void forward(const StepContext& ctx);
   double compute_losses(bool with_grad);  // returns the total loss of the batch (mean)
