@@ -54,6 +54,26 @@ def test_gemm_matches_cpu(ta, tb, m, n, k):
         np.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-4 * np.sqrt(k))
 
 
+# C of a few tiles over a long K: K is summed in fixed chunks (split K) and the chunks added in
+# order. The first shape is the MNIST convnet's first kernel gradient (taps x filters over every
+# pixel of a batch of 50); the others have a ragged last chunk and K past 128 chunks of 512.
+@pytest.mark.parametrize("ta,tb,m,n,k", [(True, False, 25, 32, 39200), (False, False, 50, 1024, 3136),
+                                         (False, True, 7, 3, 2049), (True, True, 70, 33, 70001)])
+def test_gemm_split_k_matches_cpu(ta, tb, m, n, k):
+    r = rng(k)
+    a = r.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = r.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    c0 = r.standard_normal((m, n)).astype(np.float32)
+    bias = r.standard_normal(n).astype(np.float32)
+    for accumulate in (False, True):
+        cpu, gpu = _core._cuda_test_gemm(a, b, ta, tb, c0, accumulate, None, 0, 0.0)
+        np.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+    cpu, gpu = _core._cuda_test_gemm(a, b, ta, tb, c0, False, bias, *ACTS["relu"])
+    np.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+    again = _core._cuda_test_gemm(a, b, ta, tb, c0, False, bias, *ACTS["relu"])[1]
+    assert np.array_equal(gpu, again)  # the chunks are added in a fixed order
+
+
 @pytest.mark.parametrize("act", ["relu", "sigmoid", "elu", "gelu_tanh"])
 def test_gemm_bias_activation_epilogue(act):
     r = rng(3)
@@ -79,6 +99,17 @@ def test_gemm_tf32_switch():
         _core.cuda_set_gemm_tf32(False)
     # TF32 keeps 10 mantissa bits per product: about 1e-3 relative on sums of 70 products.
     np.testing.assert_allclose(gpu, cpu, rtol=2e-2, atol=2e-2)
+    # A split K (a kernel gradient's shape) through the TF32 kernel: products of size ~1 summed
+    # 39,200 times, each off by ~1e-3: an error of a few tenths at most.
+    a = r.standard_normal((39200, 25)).astype(np.float32)
+    b = r.standard_normal((39200, 32)).astype(np.float32)
+    c0 = np.zeros((25, 32), np.float32)
+    _core.cuda_set_gemm_tf32(True)
+    try:
+        cpu, gpu = _core._cuda_test_gemm(a, b, True, False, c0, False, None, 0, 0.0)
+    finally:
+        _core.cuda_set_gemm_tf32(False)
+    np.testing.assert_allclose(gpu, cpu, rtol=2e-2, atol=1.0)
 
 
 @pytest.mark.parametrize("act", sorted(ACTS))
@@ -92,7 +123,8 @@ def test_activation_forward_backward(act):
     np.testing.assert_allclose(gdx, dx, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("rows,cols", [(1, 1), (7, 13), (300, 33), (5, 1000)])
+@pytest.mark.parametrize("rows,cols", [(1, 1), (7, 13), (300, 33), (5, 1000),
+                                       (39200, 32), (4097, 70)])  # row chunks from 4,096 rows
 def test_sum_rows_and_bias(rows, cols):
     r = rng(rows + cols)
     x = r.standard_normal((rows, cols)).astype(np.float32)

@@ -25,6 +25,7 @@ namespace kerasette::cuda {
 // op(A) is A (M x K, lda) or, when trans_a, A^T with A stored K x M; likewise B.
 // FP32 on the CUDA cores by default; TF32 tensor cores (about 10 mantissa bits per product) only
 // when set_gemm_tf32(true) or the environment variable KERASETTE_CUDA_TF32=1 is set at start.
+// A long K under few output tiles is summed in fixed chunks (gemm.cu): same bits on every run.
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
           const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate, const float* bias,
           Act act, float alpha);
@@ -44,7 +45,8 @@ void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols);
 void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
 void add_bias_rows(float* y, const float* bias, int64_t rows, int64_t cols);
 // out[c] (+)= sum over rows of x[r, c]: a fixed tree (16 row groups, each in row order, then
-// combined in group order), so the bits depend only on the data and the sizes.
+// combined in group order; from 4,096 rows on, that per chunk of 1,024 rows, the chunks then added
+// in order), so the bits depend only on the data and the sizes.
 void sum_rows(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate);
 // Keras's ReLU layer (max_value, negative_slope, threshold), forward and backward.
 void relu_layer_forward(const float* x, float* y, int64_t n, float max_value, float slope,

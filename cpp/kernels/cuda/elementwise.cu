@@ -1,6 +1,9 @@
 // Elementwise CUDA kernels: fill/scale/axpy, activations, row softmax, bias add, column sums,
 // Keras's ReLU layer, dropout, and the deterministic reductions the graph accumulates its epoch
 // sums with. Grid-stride loops; reductions use fixed trees (see device_common.cuh).
+#include <memory>
+
+#include "core/cuda_allocator.h"
 #include "kernels/cuda/device_common.cuh"
 
 namespace kerasette::cuda {
@@ -72,22 +75,38 @@ __global__ void add_bias_kernel(float* __restrict__ y, const float* __restrict__
   KS_GRID_STRIDE(i, rows * cols) y[i] += bias[i % cols];
 }
 
-// Block = 32 columns x kGroups row groups. Group g sums rows g, g + kGroups, ... in order; the
-// groups are then added in group order: a tree fixed by kGroups alone.
+// Block = 32 columns x kGroups row groups over one chunk of rows (blockIdx.y; the chunk is all
+// rows when gridDim.y is 1). Group g sums the chunk's rows g, g + kGroups, ... in order; the groups
+// are then added in group order. With several chunks each block writes its chunk's sums to
+// part[chunk, cols] and sum_chunks_kernel adds the chunks in order. The tree is fixed by kGroups
+// and the chunk length, which depends on the sizes alone.
 constexpr int kGroups = 16;
+constexpr int64_t kRowChunk = 1024;
 __global__ void sum_rows_kernel(const float* __restrict__ x, float* __restrict__ out, int64_t rows,
-                                int64_t cols, bool accumulate) {
+                                int64_t cols, bool accumulate, int64_t row_chunk) {
   __shared__ float part[kGroups][33];
   const int cx = threadIdx.x % 32, g = threadIdx.x / 32;
   const int64_t c = blockIdx.x * 32LL + cx;
+  const int64_t r0 = blockIdx.y * row_chunk;
+  const int64_t r1 = rows - r0 < row_chunk ? rows : r0 + row_chunk;
   float s = 0.0f;
   if (c < cols)
-    for (int64_t r = g; r < rows; r += kGroups) s += x[r * cols + c];
+    for (int64_t r = r0 + g; r < r1; r += kGroups) s += x[r * cols + c];
   part[g][cx] = s;
   __syncthreads();
   if (g == 0 && c < cols) {
     float t = 0.0f;
     for (int k = 0; k < kGroups; ++k) t += part[k][cx];
+    if (gridDim.y > 1) out[blockIdx.y * cols + c] = t;  // a chunk's partial sums
+    else out[c] = accumulate ? out[c] + t : t;
+  }
+}
+
+__global__ void sum_chunks_kernel(const float* __restrict__ part, float* __restrict__ out,
+                                  int64_t chunks, int64_t cols, bool accumulate) {
+  KS_GRID_STRIDE(c, cols) {
+    float t = 0.0f;
+    for (int64_t k = 0; k < chunks; ++k) t += part[k * cols + c];
     out[c] = accumulate ? out[c] + t : t;
   }
 }
@@ -232,9 +251,22 @@ void add_bias_rows(float* y, const float* bias, int64_t rows, int64_t cols) {
 }
 void sum_rows(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate) {
   if (cols <= 0) return;
-  sum_rows_kernel<<<static_cast<unsigned>((cols + 31) / 32), 32 * kGroups>>>(x, out, rows, cols,
-                                                                              accumulate);
+  const unsigned col_blocks = static_cast<unsigned>((cols + 31) / 32);
+  // A bias gradient over every pixel of a batch has tens of thousands of rows: cut them into
+  // chunks so that more than a block or two share the work.
+  const int64_t chunks = rows >= 4 * kRowChunk ? (rows + kRowChunk - 1) / kRowChunk : 1;
+  if (chunks == 1 || chunks > 65535) {
+    sum_rows_kernel<<<col_blocks, 32 * kGroups>>>(x, out, rows, cols, accumulate, rows);
+    check_launch("sum_rows");
+    return;
+  }
+  const std::shared_ptr<void> part = device_alloc(static_cast<size_t>(chunks * cols) * sizeof(float));
+  float* p = static_cast<float*>(part.get());
+  sum_rows_kernel<<<dim3(col_blocks, static_cast<unsigned>(chunks)), 32 * kGroups>>>(
+      x, p, rows, cols, false, kRowChunk);
   check_launch("sum_rows");
+  sum_chunks_kernel<<<grid_for(cols), kThreads>>>(p, out, chunks, cols, accumulate);
+  check_launch("sum_rows (chunk sums)");
 }
 void relu_layer_forward(const float* x, float* y, int64_t n, float max_value, float slope,
                         float threshold) {

@@ -13,13 +13,24 @@
 //
 // TF32 kernel (opt-in, see cuda_kernels.h): WMMA 16x16x8 fragments on 64 x 64 tiles, 4 warps.
 //
-// Determinism: each C element is one thread's chain of FMAs over K in order; nothing is split
-// across blocks, so results are the same bits on every run.
+// Split K: when C has only a few tiles and K is long (a convolution's kernel gradient sums over
+// every pixel of the batch: 25 x 32 outputs over K = 39,200 for the first layer of the MNIST
+// convnet), a grid of C tiles alone would leave all but a handful of multiprocessors idle, each
+// block walking all of K. Then K is cut into fixed chunks, blockIdx.z picks the chunk, each chunk's
+// product goes to its own slice of a workspace, and a second kernel adds the slices in chunk order
+// and applies the epilogue.
+//
+// Determinism: each C element (or each chunk's partial) is one thread's chain of FMAs over its K
+// range in order, and the chunks are added in a fixed order; whether and where K is cut depends on
+// the shape alone (not on the GPU), so results are the same bits on every run.
 #include <mma.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
+#include "core/cuda_allocator.h"
 #include "kernels/cuda/device_common.cuh"
 
 namespace kerasette::cuda {
@@ -29,7 +40,8 @@ template <int BM, int BN, int BK, int TM, int TN, bool TA, bool TB>
 __global__ void __launch_bounds__((BM / TM) * (BN / TN))
     sgemm_tiled(int64_t M, int64_t N, int64_t K, const float* __restrict__ A, int64_t lda,
                 const float* __restrict__ B, int64_t ldb, float* __restrict__ C, int64_t ldc,
-                bool accumulate, const float* __restrict__ bias, Act act, float alpha) {
+                bool accumulate, const float* __restrict__ bias, Act act, float alpha,
+                int64_t k_chunk, int64_t c_chunk_stride) {
   constexpr int kRowThreads = BM / TM, kColThreads = BN / TN;
   constexpr int NT = kRowThreads * kColThreads;
   constexpr int A_PER = BM * BK / NT, B_PER = BK * BN / NT;
@@ -42,6 +54,13 @@ __global__ void __launch_bounds__((BM / TM) * (BN / TN))
   const int tx = tid % kColThreads, ty = tid / kColThreads;
   const int64_t m0 = blockIdx.x * static_cast<int64_t>(BM);
   const int64_t n0 = blockIdx.y * static_cast<int64_t>(BN);
+  {  // this block's chunk of K (the whole of K when gridDim.z is 1)
+    const int64_t kz = blockIdx.z * k_chunk;
+    K = K - kz < k_chunk ? K - kz : k_chunk;
+    A += TA ? kz * lda : kz;
+    B += TB ? kz : kz * ldb;
+    C += blockIdx.z * c_chunk_stride;
+  }
 
   float ra[A_PER], rb[B_PER];
   float acc[TM][TN];
@@ -141,7 +160,7 @@ __global__ void __launch_bounds__(128)
     sgemm_tf32_wmma(int64_t M, int64_t N, int64_t K, const float* __restrict__ A, int64_t lda,
                     const float* __restrict__ B, int64_t ldb, float* __restrict__ C, int64_t ldc,
                     bool accumulate, const float* __restrict__ bias, Act act, float alpha,
-                    bool ta, bool tb) {
+                    bool ta, bool tb, int64_t k_chunk, int64_t c_chunk_stride) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   using namespace nvcuda;
   constexpr int BM = 64, BN = 64, BK = 16, LDA = BK + 4, LDB = BN + 4, LDC = BN + 4;
@@ -152,6 +171,13 @@ __global__ void __launch_bounds__(128)
   const int wm = (warp / 2) * 32, wn = (warp % 2) * 32;
   const int64_t m0 = blockIdx.x * static_cast<int64_t>(BM);
   const int64_t n0 = blockIdx.y * static_cast<int64_t>(BN);
+  {  // this block's chunk of K, as in sgemm_tiled
+    const int64_t kz = blockIdx.z * k_chunk;
+    K = K - kz < k_chunk ? K - kz : k_chunk;
+    A += ta ? kz * lda : kz;
+    B += tb ? kz : kz * ldb;
+    C += blockIdx.z * c_chunk_stride;
+  }
   wmma::fragment<wmma::accumulator, 16, 16, 8, float> acc[2][2];
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 2; ++j) wmma::fill_fragment(acc[i][j], 0.0f);
@@ -201,6 +227,46 @@ __global__ void __launch_bounds__(128)
 #endif
 }
 
+// C = epilogue(sum over s of part[s] in order), part[s] being M x N with row stride N.
+__global__ void splitk_reduce(const float* __restrict__ part, int64_t chunks, int64_t M, int64_t N,
+                              float* __restrict__ C, int64_t ldc, bool accumulate,
+                              const float* __restrict__ bias, Act act, float alpha) {
+  const int64_t slice = M * N;
+  KS_GRID_STRIDE(i, slice) {
+    float v = 0.0f;
+    for (int64_t s = 0; s < chunks; ++s) v += part[s * slice + i];
+    const int64_t m = i / N, n = i - m * N;
+    float* c = C + m * ldc + n;
+    if (accumulate) {
+      v += *c;
+    } else {
+      if (bias) v += bias[n];
+      v = act_fwd(act, alpha, v);
+    }
+    *c = v;
+  }
+}
+
+// How K is cut, from the shape alone: only when C has at most 32 tiles of 64 x 64 and K is at least
+// four chunks long. Chunks are 512 long (a multiple of every BK), longer when that would make more
+// than 128 of them, which also bounds the workspace (128 x 32 x 64 x 64 floats at most).
+struct SplitK {
+  int64_t chunk = 0, chunks = 1;
+};
+constexpr int64_t kSplitChunk = 512, kMaxChunks = 128, kSplitMaxTiles = 32;
+
+SplitK plan_split_k(int64_t M, int64_t N, int64_t K) {
+  SplitK p;
+  p.chunk = K;
+  const int64_t tiles = ((M + 63) / 64) * ((N + 63) / 64);
+  if (tiles > kSplitMaxTiles || K < 4 * kSplitChunk) return p;
+  int64_t chunk = std::max(kSplitChunk, (K + kMaxChunks - 1) / kMaxChunks);
+  chunk = (chunk + kSplitChunk - 1) / kSplitChunk * kSplitChunk;
+  p.chunk = chunk;
+  p.chunks = (K + chunk - 1) / chunk;
+  return p;
+}
+
 int g_tf32 = -1;  // -1: not read from the environment yet
 
 int multiprocessors() {
@@ -217,12 +283,15 @@ int multiprocessors() {
 template <int BM, int BN, int BK, int TM, int TN>
 void launch_tiled(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
                   const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate,
-                  const float* bias, Act act, float alpha) {
-  const dim3 grid(static_cast<unsigned>((M + BM - 1) / BM), static_cast<unsigned>((N + BN - 1) / BN));
+                  const float* bias, Act act, float alpha, const SplitK& split,
+                  int64_t c_chunk_stride) {
+  const dim3 grid(static_cast<unsigned>((M + BM - 1) / BM), static_cast<unsigned>((N + BN - 1) / BN),
+                  static_cast<unsigned>(split.chunks));
   const dim3 block((BM / TM) * (BN / TN));
-#define KS_LAUNCH(TA_, TB_)                                              \
-  sgemm_tiled<BM, BN, BK, TM, TN, TA_, TB_><<<grid, block>>>(            \
-      M, N, K, A, lda, B, ldb, C, ldc, accumulate, bias, act, alpha)
+#define KS_LAUNCH(TA_, TB_)                                                                     \
+  sgemm_tiled<BM, BN, BK, TM, TN, TA_, TB_><<<grid, block>>>(M, N, K, A, lda, B, ldb, C, ldc,   \
+                                                            accumulate, bias, act, alpha,      \
+                                                            split.chunk, c_chunk_stride)
   if (!ta && !tb) KS_LAUNCH(false, false);
   else if (ta && !tb) KS_LAUNCH(true, false);
   else if (!ta && tb) KS_LAUNCH(false, true);
@@ -246,26 +315,51 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const flo
           const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate, const float* bias,
           Act act, float alpha) {
   if (M <= 0 || N <= 0) return;
-  if (gemm_tf32()) {
-    const dim3 grid(static_cast<unsigned>((M + 63) / 64), static_cast<unsigned>((N + 63) / 64));
-    sgemm_tf32_wmma<<<grid, 128>>>(M, N, K, A, lda, B, ldb, C, ldc, accumulate, bias, act, alpha,
-                                   trans_a, trans_b);
-    check_launch("gemm (tf32)");
-    return;
+  const SplitK split = plan_split_k(M, N, K);
+  // Split: the blocks write plain products into the workspace; splitk_reduce does the rest.
+  std::shared_ptr<void> workspace;
+  float* out = C;
+  int64_t ld_out = ldc, out_stride = 0;
+  bool out_accumulate = accumulate;
+  const float* out_bias = bias;
+  Act out_act = act;
+  if (split.chunks > 1) {
+    workspace = device_alloc(static_cast<size_t>(split.chunks * M * N) * sizeof(float));
+    out = static_cast<float*>(workspace.get());
+    ld_out = N;
+    out_stride = M * N;
+    out_accumulate = false;
+    out_bias = nullptr;
+    out_act = Act::Linear;
   }
-  // The largest tile that still gives every multiprocessor a block; else the smallest tile.
-  const int64_t sms = multiprocessors();
-  auto blocks = [&](int64_t t) { return ((M + t - 1) / t) * ((N + t - 1) / t); };
-  if (blocks(128) >= sms)
-    launch_tiled<128, 128, 8, 8, 8>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate,
-                                    bias, act, alpha);
-  else if (blocks(64) >= sms)
-    launch_tiled<64, 64, 16, 4, 4>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate,
-                                   bias, act, alpha);
-  else
-    launch_tiled<32, 32, 16, 2, 2>(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate,
-                                   bias, act, alpha);
-  check_launch("gemm");
+  if (gemm_tf32()) {
+    const dim3 grid(static_cast<unsigned>((M + 63) / 64), static_cast<unsigned>((N + 63) / 64),
+                    static_cast<unsigned>(split.chunks));
+    sgemm_tf32_wmma<<<grid, 128>>>(M, N, K, A, lda, B, ldb, out, ld_out, out_accumulate, out_bias,
+                                   out_act, alpha, trans_a, trans_b, split.chunk, out_stride);
+    check_launch("gemm (tf32)");
+  } else {
+    // The largest tile that still gives every multiprocessor a block; else the smallest tile.
+    const int64_t sms = multiprocessors();
+    auto blocks = [&](int64_t t) { return ((M + t - 1) / t) * ((N + t - 1) / t) * split.chunks; };
+    if (blocks(128) >= sms)
+      launch_tiled<128, 128, 8, 8, 8>(trans_a, trans_b, M, N, K, A, lda, B, ldb, out, ld_out,
+                                      out_accumulate, out_bias, out_act, alpha, split, out_stride);
+    else if (blocks(64) >= sms)
+      launch_tiled<64, 64, 16, 4, 4>(trans_a, trans_b, M, N, K, A, lda, B, ldb, out, ld_out,
+                                     out_accumulate, out_bias, out_act, alpha, split, out_stride);
+    else
+      launch_tiled<32, 32, 16, 2, 2>(trans_a, trans_b, M, N, K, A, lda, B, ldb, out, ld_out,
+                                     out_accumulate, out_bias, out_act, alpha, split, out_stride);
+    check_launch("gemm");
+  }
+  if (split.chunks > 1) {
+    splitk_reduce<<<grid_for(M * N), kThreads>>>(out, split.chunks, M, N, C, ldc, accumulate, bias,
+                                                 act, alpha);
+    check_launch("gemm (split-K sum)");
+  }
+  // The workspace goes back to the allocator's cache here; the one stream orders its reuse after
+  // the kernels above.
 }
 
 }  // namespace kerasette::cuda
