@@ -463,3 +463,29 @@ def test_deep_mnist_convnet_fit_matches_cpu():
     # to 1e-3, so weights are compared on average with that margin.
     for wc, wg in zip(cm.get_weights(), gm.get_weights()):
         assert np.mean(np.abs(wg - wc)) < 2e-3
+
+
+def test_merge_and_concatenate_fit_matches_cpu():
+    """Every merge layer and Concatenate (last axis and a middle axis) on the GPU inside one
+    functional model: the loss curve and the predictions match the CPU's."""
+    L = kerasette.layers
+
+    def build():
+        inp = kerasette.Input((12,))
+        a = L.Dense(8, activation="tanh")(inp)
+        b = L.Dense(8, activation="relu")(inp)
+        c = L.Dense(8)(inp)
+        merged = [L.Add()([a, b, c]), L.Subtract()([a, c]), L.Multiply()([a, b, c]),
+                  L.Average()([a, b]), L.Maximum()([a, b, c]), L.Minimum()([b, c])]
+        flat = L.Concatenate()(merged)
+        rows = L.Concatenate(axis=1)([L.Reshape((2, 4))(a), L.Reshape((2, 4))(c)])
+        both = L.Concatenate()([flat, L.Flatten()(rows)])
+        return kerasette.Model(inp, L.Dense(3)(both))
+
+    r = rng(23)
+    x = r.standard_normal((96, 12)).astype(np.float32)
+    y = r.standard_normal((96, 3)).astype(np.float32)
+    (cm, ch), (gm, gh) = _fit_pair(build, x, y, batch_size=16, epochs=3)
+    np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
+    np.testing.assert_allclose(gm.predict(x[:32], verbose=0), cm.predict(x[:32], verbose=0),
+                               rtol=2e-3, atol=2e-3)

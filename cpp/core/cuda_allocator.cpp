@@ -181,6 +181,13 @@ void copy(void* dst, const void* src, size_t bytes) {
     check(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault), "cudaMemcpy");
 }
 
+void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t width,
+               size_t rows) {
+  if (!width || !rows) return;
+  check(cudaMemcpy2DAsync(dst, dst_pitch, src, src_pitch, width, rows, cudaMemcpyDeviceToDevice, 0),
+        "cudaMemcpy2DAsync");
+}
+
 void memset_zero(void* dst, size_t bytes) {
   if (bytes) check(cudaMemsetAsync(dst, 0, bytes, 0), "cudaMemsetAsync");
 }

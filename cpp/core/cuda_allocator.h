@@ -43,6 +43,10 @@ size_t cuda_malloc_calls();  // how many times the allocator asked cudaMalloc (t
 // host end are synchronous; device-to-device copies are ordered on the stream.
 void copy(void* dst, const void* src, size_t bytes);
 void memset_zero(void* dst, size_t bytes);  // stream-ordered
+// Device to device, stream-ordered: `rows` rows of `width` bytes, dst rows dst_pitch bytes apart
+// and src rows src_pitch apart (the blocks of a Concatenate).
+void copy_rows(void* dst, size_t dst_pitch, const void* src, size_t src_pitch, size_t width,
+               size_t rows);
 
 // A pinned host buffer for batches: fill it, then send it to the device asynchronously. get()
 // waits for the previous send out of this buffer to finish before handing it out again.

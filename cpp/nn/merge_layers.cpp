@@ -5,14 +5,32 @@
 
 #include "core/parallel.h"
 #include "nn/layer_registry.h"
+#include "ops/device_ops.h"
+#ifdef KERASETTE_WITH_CUDA
+#include "core/cuda_allocator.h"
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace kerasette {
 
 namespace {
 
 constexpr int64_t kGrain = 1 << 15;
+constexpr size_t kCudaMaxInputs = 16;  // cuda::kMaxMergeInputs
 
+// In the order of cuda::MergeKind, which the GPU path casts to.
 enum class MergeOp { Add, Subtract, Multiply, Average, Maximum, Minimum };
+
+#ifdef KERASETTE_WITH_CUDA
+static_assert(cuda::kMaxMergeInputs == static_cast<int>(kCudaMaxInputs));
+static_assert(static_cast<int>(MergeOp::Minimum) == static_cast<int>(cuda::MergeKind::Minimum));
+#endif
+
+std::vector<const float*> data_of(const std::vector<const Tensor*>& in) {
+  std::vector<const float*> p;
+  for (const Tensor* t : in) p.push_back(t->data());
+  return p;
+}
 
 MergeOp parse_merge(const std::string& op) {
   if (op == "add") return MergeOp::Add;
@@ -39,14 +57,23 @@ class MergeLayer : public Layer {
       if (in[i] != in[0])
         shape_error("inputs must have the same shape; received shapes " +
                     shape_str(prepend(in[0])) + " and " + shape_str(prepend(in[i])));
+    inputs_ = in.size();
     return in[0];
   }
 
   void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState&,
                const StepContext&) override {
-    out.resize(in[0]->shape());
+    out.resize(in[0]->shape(), in[0]->device());
     const int64_t n = out.numel();
     const size_t k = in.size();
+    if (out.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      return cuda::merge_forward(static_cast<cuda::MergeKind>(op_), data_of(in).data(),
+                                 static_cast<int>(k), out.data(), n);
+#else
+      no_cuda_build("merge");
+#endif
+    }
     float* y = out.data();
     parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
@@ -73,9 +100,18 @@ class MergeLayer : public Layer {
     const size_t k = in.size();
     for (size_t j = 0; j < k; ++j) {
       if (!din[j]) continue;
-      din[j]->resize(in[j]->shape());
+      din[j]->resize(in[j]->shape(), in[j]->device());
       float* dx = din[j]->data();
       const float* dy = dout.data();
+      if (dout.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+        cuda::merge_backward(static_cast<cuda::MergeKind>(op_), data_of(in).data(),
+                             static_cast<int>(k), static_cast<int>(j), out.data(), dy, dx, n);
+        continue;
+#else
+        no_cuda_build("merge");
+#endif
+      }
       parallel_for(n, kGrain, [&](int64_t b, int64_t e) {
         for (int64_t i = b; i < e; ++i) {
           float g = dy[i];
@@ -106,6 +142,8 @@ class MergeLayer : public Layer {
     }
   }
 
+  bool supports(Device d) const override { return d == Device::CPU || inputs_ <= kCudaMaxInputs; }
+
  private:
   static Shape prepend(const Shape& s) {
     Shape out{-1};
@@ -113,6 +151,7 @@ class MergeLayer : public Layer {
     return out;
   }
   MergeOp op_;
+  size_t inputs_ = 0;
 };
 KS_REGISTER_LAYER("merge", MergeLayer);
 
@@ -154,16 +193,17 @@ class ConcatenateLayer : public Layer {
     int64_t total = 0;
     for (int64_t v : sizes_) total += v;
     s[ax_ + 1] = total;
-    out.resize(s);
+    out.resize(s, in[0]->device());
     copy_blocks(in, out, true, {});
   }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
     for (size_t j = 0; j < in.size(); ++j)
-      if (din[j]) din[j]->resize(in[j]->shape());
+      if (din[j]) din[j]->resize(in[j]->shape(), in[j]->device());
     copy_blocks(in, const_cast<Tensor&>(dout), false, din);
   }
+  bool supports(Device) const override { return true; }
 
  private:
   // Moves each input's block of `size * inner` values per outer row into or out of the output.
@@ -173,6 +213,23 @@ class ConcatenateLayer : public Layer {
     for (int64_t v : sizes_) total += v;
     const int64_t row = total * inner_;
     const int64_t outer = row ? out.numel() / row : 0;
+    if (out.device() == Device::CUDA) {  // one strided device copy per input
+#ifdef KERASETTE_WITH_CUDA
+      int64_t offset = 0;
+      for (size_t j = 0; j < in.size(); ++j) {
+        const int64_t block = sizes_[j] * inner_;
+        const size_t f = sizeof(float);
+        if (gather)
+          cuda::copy_rows(out.data() + offset, row * f, in[j]->data(), block * f, block * f, outer);
+        else if (din[j])
+          cuda::copy_rows(din[j]->data(), block * f, out.data() + offset, row * f, block * f, outer);
+        offset += block;
+      }
+      return;
+#else
+      no_cuda_build("concatenate");
+#endif
+    }
     parallel_for(outer, chunk_for(outer, 256), [&](int64_t b, int64_t e) {
       for (int64_t o = b; o < e; ++o) {
         int64_t offset = 0;

@@ -58,6 +58,17 @@ void relu_layer_backward(const float* x, const float* dy, float* dx, int64_t n, 
 void dropout_forward(const float* x, float* y, float* mask, int64_t n, float rate, float scale,
                      uint64_t seed, uint64_t stream);
 
+// ---- merge layers (merge.cu): k <= kMaxMergeInputs inputs of n floats each ----
+constexpr int kMaxMergeInputs = 16;
+enum class MergeKind : int { Add = 0, Subtract, Multiply, Average, Maximum, Minimum };
+// out = inputs[0] op inputs[1] op ... (left to right; Average divides the sum by k).
+void merge_forward(MergeKind op, const float* const* inputs, int k, float* out, int64_t n);
+// dx = the gradient for input j (overwritten): dy, dy / k, -dy for Subtract's second input, dy
+// times the other inputs in order for Multiply, dy where input j is the first holding out's value
+// for Maximum / Minimum (else 0).
+void merge_backward(MergeKind op, const float* const* inputs, int k, int j, const float* out,
+                    const float* dy, float* dx, int64_t n);
+
 // ---- reductions into device accumulators (double, so epoch sums keep their precision) ----
 // acc[0] += scale * sum_i x[i] (* w[i] when w is not null); one block, fixed tree.
 void weighted_sum_into(const float* x, const float* w, int64_t n, double scale, double* acc);
