@@ -489,3 +489,30 @@ def test_merge_and_concatenate_fit_matches_cpu():
     np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
     np.testing.assert_allclose(gm.predict(x[:32], verbose=0), cm.predict(x[:32], verbose=0),
                                rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("bn_kw,frozen", [({}, False), ({"center": False, "scale": False}, False),
+                                          ({"momentum": 0.5, "epsilon": 1e-5}, False), ({}, True)])
+def test_batch_normalization_fit_matches_cpu(bn_kw, frozen):
+    """BatchNormalization on the GPU after a convolution (statistics over batch x pixels, 256-row
+    chunks several times over) and after a Dense layer: the losses, the moving statistics and
+    the inference-mode predictions match the CPU's. A frozen layer runs in inference mode."""
+    L = kerasette.layers
+
+    def build():
+        bn = L.BatchNormalization(**bn_kw)
+        model = kerasette.Sequential([kerasette.Input((9, 11, 3)), L.Conv2D(8, 3, padding="same"),
+                                      bn, L.Activation("relu"), L.Flatten(), L.Dense(6),
+                                      L.BatchNormalization(**bn_kw), L.Dense(4)])
+        bn.trainable = not frozen
+        return model
+
+    r = rng(24)
+    x = r.standard_normal((96, 9, 11, 3)).astype(np.float32)
+    y = r.standard_normal((96, 4)).astype(np.float32)
+    (cm, ch), (gm, gh) = _fit_pair(build, x, y, batch_size=32, epochs=3)
+    np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
+    for g, c in zip(gm.get_weights(), cm.get_weights()):  # moving statistics included
+        np.testing.assert_allclose(g, c, rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(gm.predict(x[:32], verbose=0), cm.predict(x[:32], verbose=0),
+                               rtol=2e-3, atol=2e-3)

@@ -5,7 +5,8 @@
 // moving = moving * momentum + batch * (1 - momentum), as Keras 3 does. Inference mode (predict,
 // evaluate, or trainable = False: Keras runs a frozen BatchNormalization in inference mode) uses
 // the moving statistics. Per-channel sums are accumulated in double over fixed chunks of rows and
-// combined in chunk order: the same bits on any thread count.
+// combined in chunk order: the same bits on any thread count. On the GPU the same formulas run in
+// kernels/cuda/batch_norm.cu.
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -13,6 +14,10 @@
 #include "core/parallel.h"
 #include "nn/layer_registry.h"
 #include "nn/shape_text.h"
+#include "ops/device_ops.h"
+#ifdef KERASETTE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace kerasette {
 
@@ -71,12 +76,13 @@ class BatchNormLayer : public Layer {
                const StepContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t C = x.dim(-1), rows = C ? x.numel() / C : 0;
-    out.resize(x.shape());
+    out.resize(x.shape(), x.device());
     if (st.saved.size() < 2) st.saved.resize(2);
     Tensor& mean = st.saved[0];
     Tensor& inv_std = st.saved[1];
-    mean.resize({C});
-    inv_std.resize({C});
+    mean.resize({C}, x.device());
+    inv_std.resize({C}, x.device());
+    if (x.device() == Device::CUDA) return forward_cuda(x, out, mean, inv_std, ctx, rows, C);
     const float* xp = x.data();
     if (ctx.training && trainable && rows > 0) {
       std::vector<double> s, sq;
@@ -120,6 +126,7 @@ class BatchNormLayer : public Layer {
                 const std::vector<Tensor*>& din, NodeState& st, const StepContext& ctx) override {
     const Tensor& x = *in[0];
     const int64_t C = x.dim(-1), rows = C ? x.numel() / C : 0;
+    if (x.device() == Device::CUDA) return backward_cuda(x, dout, din[0], st, ctx, rows, C);
     const float* xp = x.data();
     const float* dy = dout.data();
     const float* mean = st.saved[0].data();
@@ -166,8 +173,44 @@ class BatchNormLayer : public Layer {
     });
   }
 
+  bool supports(Device) const override { return true; }
+
  private:
   int index_of(const Param& p) const { return static_cast<int>(&p - params_.data()); }
+  const float* param_or_null(int i) const { return i >= 0 ? params_[i].value.data() : nullptr; }
+
+  void forward_cuda(const Tensor& x, Tensor& out, Tensor& mean, Tensor& inv_std,
+                    const StepContext& ctx, int64_t rows, int64_t C) {
+#ifdef KERASETTE_WITH_CUDA
+    if (ctx.training && trainable && rows > 0)
+      cuda::batch_norm_stats(x.data(), rows, C, momentum_, epsilon_, mean.data(), inv_std.data(),
+                             params_[mean_].value.data(), params_[var_].value.data());
+    else
+      cuda::batch_norm_moving(params_[mean_].value.data(), params_[var_].value.data(), C,
+                              epsilon_, mean.data(), inv_std.data());
+    cuda::batch_norm_apply(x.data(), mean.data(), inv_std.data(), param_or_null(gamma_),
+                           param_or_null(beta_), out.data(), rows, C);
+#else
+    (void)x, (void)out, (void)mean, (void)inv_std, (void)ctx, (void)rows, (void)C;
+    no_cuda_build("BatchNormalization");
+#endif
+  }
+
+  void backward_cuda(const Tensor& x, const Tensor& dout, Tensor* dx, NodeState& st,
+                     const StepContext& ctx, int64_t rows, int64_t C) {
+#ifdef KERASETTE_WITH_CUDA
+    float* dgamma = trainable && gamma_ >= 0 ? params_[gamma_].grad.data() : nullptr;
+    float* dbeta = trainable && beta_ >= 0 ? params_[beta_].grad.data() : nullptr;
+    if (dx) dx->resize(x.shape(), x.device());
+    if (!dgamma && !dbeta && !dx) return;
+    cuda::batch_norm_backward(x.data(), dout.data(), st.saved[0].data(), st.saved[1].data(),
+                              param_or_null(gamma_), rows, C, ctx.training && trainable, dgamma,
+                              dbeta, ctx.accumulate_param_grads, dx ? dx->data() : nullptr);
+#else
+    (void)x, (void)dout, (void)dx, (void)st, (void)ctx, (void)rows, (void)C;
+    no_cuda_build("BatchNormalization");
+#endif
+  }
 
   float momentum_, epsilon_;
   bool center_, scale_;

@@ -69,6 +69,25 @@ void merge_forward(MergeKind op, const float* const* inputs, int k, float* out, 
 void merge_backward(MergeKind op, const float* const* inputs, int k, int j, const float* out,
                     const float* dy, float* dx, int64_t n);
 
+// ---- batch normalization over the last axis of x[rows, C] (batch_norm.cu) ----
+// Per-channel sums in double over fixed chunks of rows, added in chunk order (the CPU's scheme).
+// Batch statistics (biased variance): mean, inv_std = 1 / sqrt(var + eps); and
+// moving = moving * momentum + batch * (1 - momentum).
+void batch_norm_stats(const float* x, int64_t rows, int64_t C, float momentum, float eps,
+                      float* mean, float* inv_std, float* moving_mean, float* moving_var);
+// Inference statistics: mean = moving_mean, inv_std = 1 / sqrt(moving_var + eps).
+void batch_norm_moving(const float* moving_mean, const float* moving_var, int64_t C, float eps,
+                       float* mean, float* inv_std);
+// y = x * a + b with a = inv_std * gamma, b = beta - mean * a (gamma, beta may be null: 1 and 0).
+void batch_norm_apply(const float* x, const float* mean, const float* inv_std, const float* gamma,
+                      const float* beta, float* y, int64_t rows, int64_t C);
+// dgamma (+)= sum dy * xhat, dbeta (+)= sum dy (either may be null); dx (may be null) =
+// inv_std * gamma * (dy - mean(dy) - xhat * mean(dy * xhat)) with batch statistics, else
+// inv_std * gamma * dy.
+void batch_norm_backward(const float* x, const float* dy, const float* mean, const float* inv_std,
+                         const float* gamma, int64_t rows, int64_t C, bool batch_stats,
+                         float* dgamma, float* dbeta, bool accumulate, float* dx);
+
 // ---- reductions into device accumulators (double, so epoch sums keep their precision) ----
 // acc[0] += scale * sum_i x[i] (* w[i] when w is not null); one block, fixed tree.
 void weighted_sum_into(const float* x, const float* w, int64_t n, double scale, double* acc);
