@@ -516,3 +516,35 @@ def test_batch_normalization_fit_matches_cpu(bn_kw, frozen):
         np.testing.assert_allclose(g, c, rtol=2e-3, atol=2e-3)
     np.testing.assert_allclose(gm.predict(x[:32], verbose=0), cm.predict(x[:32], verbose=0),
                                rtol=2e-3, atol=2e-3)
+
+
+def test_layout_layers_fit_matches_cpu():
+    """ZeroPadding, Cropping and UpSampling (2-D and 1-D), Permute, a channels_first convolution
+    (which permutes around its computation) and Dot on the GPU: losses and predictions match."""
+    L = kerasette.layers
+
+    def build_2d():
+        inp = kerasette.Input((6, 7, 3))
+        h = L.ZeroPadding2D(((1, 2), (0, 3)))(inp)
+        h = L.Conv2D(4, 3, activation="relu")(h)
+        h = L.UpSampling2D((2, 3))(h)
+        h = L.Cropping2D(((1, 0), (2, 1)))(h)
+        h = L.Permute((3, 1, 2))(h)
+        h = L.Conv2D(5, 3, data_format="channels_first")(h)
+        h = L.Flatten()(h)
+        a, b = L.Dense(6)(h), L.Dense(6, activation="tanh")(h)
+        return kerasette.Model(inp, L.Dense(2)(L.Concatenate()([L.Dot(axes=1)([a, b]), a])))
+
+    def build_1d():
+        return kerasette.Sequential([kerasette.Input((9, 2)), L.ZeroPadding1D((2, 1)),
+                                     L.Conv1D(4, 3, activation="relu"), L.UpSampling1D(3),
+                                     L.Cropping1D((1, 2)), L.Flatten(), L.Dense(2)])
+
+    r = rng(25)
+    for build, shape in ((build_2d, (6, 7, 3)), (build_1d, (9, 2))):
+        x = r.standard_normal((64,) + shape).astype(np.float32)
+        y = r.standard_normal((64, 2)).astype(np.float32)
+        (cm, ch), (gm, gh) = _fit_pair(build, x, y, batch_size=16, epochs=3)
+        np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
+        np.testing.assert_allclose(gm.predict(x[:32], verbose=0), cm.predict(x[:32], verbose=0),
+                                   rtol=2e-3, atol=2e-3)

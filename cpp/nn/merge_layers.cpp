@@ -266,7 +266,14 @@ class DotLayer : public Layer {
   void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState&,
                const StepContext&) override {
     const int64_t n = in[0]->dim(0), d = in[0]->dim(1);
-    out.resize({n, 1});
+    out.resize({n, 1}, in[0]->device());
+    if (out.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      return cuda::dot_rows(in[0]->data(), in[1]->data(), out.data(), n, d);
+#else
+      no_cuda_build("Dot");
+#endif
+    }
     for (int64_t i = 0; i < n; ++i) {
       double acc = 0.0;
       for (int64_t j = 0; j < d; ++j)
@@ -279,12 +286,22 @@ class DotLayer : public Layer {
     const int64_t n = in[0]->dim(0), d = in[0]->dim(1);
     for (int j = 0; j < 2; ++j) {
       if (!din[j]) continue;
-      din[j]->resize(in[j]->shape());
+      din[j]->resize(in[j]->shape(), in[j]->device());
       const float* other = in[1 - j]->data();
+      if (dout.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+        cuda::scale_rows(dout.data(), other, din[j]->data(), n, d);
+        continue;
+#else
+        no_cuda_build("Dot");
+#endif
+      }
       for (int64_t i = 0; i < n; ++i)
         for (int64_t k = 0; k < d; ++k) din[j]->data()[i * d + k] = dout.data()[i] * other[i * d + k];
     }
   }
+
+  bool supports(Device) const override { return true; }
 
  private:
   bool normalize_;

@@ -2,10 +2,19 @@
 // the channels_first spatial layers wrap around their channels_last computation).
 #include "core/parallel.h"
 #include "nn/layer_registry.h"
+#include "ops/device_ops.h"
+#ifdef KERASETTE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace kerasette {
 
 namespace {
+
+constexpr size_t kCudaMaxRank = 8;  // cuda::kMaxPermuteRank
+#ifdef KERASETTE_WITH_CUDA
+static_assert(cuda::kMaxPermuteRank == static_cast<int>(kCudaMaxRank));
+#endif
 
 // dst[i0, i1, ...] = src[...] with dst axis k reading src axis dims[k], for one sample.
 void permute_sample(const float* src, float* dst, const Shape& in, const std::vector<int64_t>& dims,
@@ -70,6 +79,7 @@ class PermuteLayer : public Layer {
                 const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
     if (din[0]) run(dout, *din[0], true);
   }
+  bool supports(Device d) const override { return d == Device::CPU || in_.size() <= kCudaMaxRank; }
 
  private:
   // Forward maps x (input layout) to y; backward scatters dy back into the input layout.
@@ -77,7 +87,15 @@ class PermuteLayer : public Layer {
     const int64_t batch = src.dim(0), per = shape_numel(in_);
     Shape s{batch};
     for (size_t k = 0; k < in_.size(); ++k) s.push_back(inverse ? in_[k] : in_[dims_[k]]);
-    dst.resize(s);
+    dst.resize(s, src.device());
+    if (src.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      return cuda::permute(src.data(), dst.data(), batch, in_.data(), dims_.data(),
+                           static_cast<int>(in_.size()), inverse);
+#else
+      no_cuda_build("Permute");
+#endif
+    }
     parallel_for(batch, chunk_for(batch, std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(per, 1))),
                  [&](int64_t b0, int64_t b1) {
                    for (int64_t b = b0; b < b1; ++b)

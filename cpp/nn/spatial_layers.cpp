@@ -1,12 +1,17 @@
 // Layers that move NHWC pixels without arithmetic (1-D variants are the H = 1 case):
 // ZeroPadding2D and Cropping2D are one layer with signed border amounts (a crop is a negative pad),
-// UpSampling2D repeats pixels (nearest) and sums the repeated gradients back.
+// UpSampling2D repeats pixels (nearest) and sums the repeated gradients back. On the GPU the same
+// moves run in kernels/cuda/layout.cu.
 #include <algorithm>
 #include <cstring>
 
 #include "core/parallel.h"
 #include "nn/layer_registry.h"
 #include "nn/shape_text.h"
+#include "ops/device_ops.h"
+#ifdef KERASETTE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace kerasette {
 
@@ -41,21 +46,23 @@ class PadCropLayer : public Layer {
     Shape os{x.dim(0)};
     Shape per = build({Shape(x.shape().begin() + 1, x.shape().end())});
     os.insert(os.end(), per.begin(), per.end());
-    out.resize(os);
-    move(x.data(), out.data(), x.shape(), true);
+    out.resize(os, x.device());
+    move(x.data(), out.data(), x.shape(), true, x.device());
   }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
     if (!din[0]) return;
-    din[0]->resize(in[0]->shape());
-    move(dout.data(), din[0]->data(), in[0]->shape(), false);
+    din[0]->resize(in[0]->shape(), in[0]->device());
+    move(dout.data(), din[0]->data(), in[0]->shape(), false, dout.device());
   }
+  bool supports(Device) const override { return true; }
 
  private:
   // forward: out[y, x] = in[y - top, x - left] (0 outside); backward: the adjoint, which is the
   // same copy with the roles of the two buffers swapped (cells never copied get 0).
-  void move(const float* src, float* dst, const Shape& in_shape, bool forward) const {
+  void move(const float* src, float* dst, const Shape& in_shape, bool forward,
+            Device device) const {
     const int64_t N = in_shape[0], C = in_shape.back();
     const int64_t H = rank_ == 2 ? in_shape[1] : 1, W = in_shape[rank_];
     const int64_t top = rank_ == 2 ? borders_[0] : 0, left = borders_[2];
@@ -65,6 +72,13 @@ class PadCropLayer : public Layer {
     const int64_t DH = forward ? OH : H, DW = forward ? OW : W, SH = forward ? H : OH,
                   SW = forward ? W : OW;
     const int64_t dy_off = forward ? top : -top, dx_off = forward ? left : -left;
+    if (device == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      return cuda::shift_window(src, SH, SW, dst, N, DH, DW, C, dy_off, dx_off);
+#else
+      no_cuda_build("ZeroPadding/Cropping");
+#endif
+    }
     parallel_for(N * DH, chunk_for(N * DH, 64), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         const int64_t n = r / DH, y = r % DH, sy = y - dy_off;
@@ -111,10 +125,17 @@ class UpSamplingLayer : public Layer {
     const Tensor& x = *in[0];
     Shape os = x.shape();
     for (int64_t i = 0; i < rank_; ++i) os[i + 1] *= size_[i];
-    out.resize(os);
+    out.resize(os, x.device());
     const int64_t N = x.dim(0), C = x.dim(-1), H = rank_ == 2 ? x.dim(1) : 1, W = x.dim(rank_);
     const int64_t sh = rank_ == 2 ? size_[0] : 1, sw = size_[rank_ - 1];
     const int64_t OH = H * sh, OW = W * sw;
+    if (x.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      return cuda::upsample_nearest(x.data(), out.data(), N, H, W, C, sh, sw);
+#else
+      no_cuda_build("UpSampling");
+#endif
+    }
     const float* xp = x.data();
     float* yp = out.data();
     parallel_for(N * OH, chunk_for(N * OH, 64), [&](int64_t r0, int64_t r1) {
@@ -132,10 +153,17 @@ class UpSamplingLayer : public Layer {
                 const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
     if (!din[0]) return;
     const Tensor& x = *in[0];
-    din[0]->resize(x.shape());
+    din[0]->resize(x.shape(), x.device());
     const int64_t N = x.dim(0), C = x.dim(-1), H = rank_ == 2 ? x.dim(1) : 1, W = x.dim(rank_);
     const int64_t sh = rank_ == 2 ? size_[0] : 1, sw = size_[rank_ - 1];
     const int64_t OW = W * sw;
+    if (x.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      return cuda::upsample_nearest_backward(dout.data(), din[0]->data(), N, H, W, C, sh, sw);
+#else
+      no_cuda_build("UpSampling");
+#endif
+    }
     const float* dy = dout.data();
     float* dx = din[0]->data();
     // Each input pixel sums its sh x sw block in a fixed order.
@@ -155,6 +183,8 @@ class UpSamplingLayer : public Layer {
       }
     });
   }
+
+ bool supports(Device) const override { return true; }
 
  private:
   int64_t rank_;

@@ -69,6 +69,26 @@ void merge_forward(MergeKind op, const float* const* inputs, int k, float* out, 
 void merge_backward(MergeKind op, const float* const* inputs, int k, int j, const float* out,
                     const float* dy, float* dx, int64_t n);
 
+// ---- layout layers (layout.cu): NHWC images, batch x H x W x C ----
+// dst[n, y, x, c] = src[n, y - top, x - left, c], 0 outside src (DH x DW from SH x SW): a
+// ZeroPadding (top, left >= 0) or Cropping (< 0) forward pass, and with negated offsets its
+// gradient.
+void shift_window(const float* src, int64_t SH, int64_t SW, float* dst, int64_t batch, int64_t DH,
+                  int64_t DW, int64_t C, int64_t top, int64_t left);
+// y[n, oy, ox, c] = x[n, oy / sh, ox / sw, c]; the gradient sums each sh x sw block in (a, b) order.
+void upsample_nearest(const float* x, float* y, int64_t batch, int64_t H, int64_t W, int64_t C,
+                      int64_t sh, int64_t sw);
+void upsample_nearest_backward(const float* dy, float* dx, int64_t batch, int64_t H, int64_t W,
+                               int64_t C, int64_t sh, int64_t sw);
+// Per sample of in_shape[rank] (rank <= kMaxPermuteRank): dst axis k reads src axis dims[k]; with
+// inverse, src is in the permuted layout and dst in in_shape's (the gradient).
+constexpr int kMaxPermuteRank = 8;
+void permute(const float* src, float* dst, int64_t batch, const int64_t* in_shape,
+             const int64_t* dims, int rank, bool inverse);
+// out[i] = sum_j a[i, j] b[i, j] (in double, in j order); y[i, j] = s[i] x[i, j].
+void dot_rows(const float* a, const float* b, float* out, int64_t n, int64_t d);
+void scale_rows(const float* s, const float* x, float* y, int64_t n, int64_t d);
+
 // ---- batch normalization over the last axis of x[rows, C] (batch_norm.cu) ----
 // Per-channel sums in double over fixed chunks of rows, added in chunk order (the CPU's scheme).
 // Batch statistics (biased variance): mean, inv_std = 1 / sqrt(var + eps); and
