@@ -133,9 +133,8 @@ class ConvLayer : public Layer {
   }
 
   Act output_activation() const override { return act_; }
-  // The GPU path covers groups == 1 (Conv1D is its H = 1 case); grouped convolutions stay on the
-  // CPU (a strict set_device('cuda') raises NotImplementedError for them).
-  bool supports(Device d) const override { return d == Device::CPU || groups_ == 1; }
+  // The GPU path covers every configuration (Conv1D is its H = 1 case; groups run one by one).
+  bool supports(Device) const override { return true; }
 
  private:
   // The window geometry for a per-sample input shape (H, W, C) or (L, C); ValueError naming the

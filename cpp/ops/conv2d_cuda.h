@@ -13,7 +13,8 @@
 
 namespace kerasette {
 
-// Images per im2col slice on the device (the workspace stays under kCudaIm2colMaxFloats).
+// Images per im2col slice on the device (the workspace, one group of the columns at a time,
+// stays under kCudaIm2colMaxFloats).
 constexpr int64_t kCudaIm2colMaxFloats = int64_t{1} << 25;
 int64_t conv2d_cuda_slice_images(const Conv2dGeometry& g);
 

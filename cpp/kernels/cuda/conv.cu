@@ -12,6 +12,7 @@ namespace {
 
 struct Geo {
   int H, W, C, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw;
+  int64_t xs;  // floats from one pixel of x to the next (C, or all channels for one group)
 };
 
 Geo make_geo(const ConvGeometry& g) {
@@ -19,7 +20,7 @@ Geo make_geo(const ConvGeometry& g) {
              static_cast<int>(g.OH), static_cast<int>(g.OW), static_cast<int>(g.KH),
              static_cast<int>(g.KW), static_cast<int>(g.sh), static_cast<int>(g.sw),
              static_cast<int>(g.dh), static_cast<int>(g.dw), static_cast<int>(g.ph),
-             static_cast<int>(g.pw)};
+             static_cast<int>(g.pw), g.x_stride ? g.x_stride : g.C};
 }
 
 // A flat NHWC index split into image, row, column and channel for an H x W x C image.
@@ -51,7 +52,7 @@ __global__ void im2col_kernel(Geo g, int64_t batch, const float* __restrict__ x,
     const int iy = oy * g.sh - g.ph + a * g.dh, ix = ox * g.sw - g.pw + b * g.dw;
     float v = 0.0f;
     if (iy >= 0 && iy < g.H && ix >= 0 && ix < g.W)
-      v = x[((n * g.H + iy) * g.W + ix) * g.C + c];
+      v = x[((n * g.H + iy) * g.W + ix) * g.xs + c];
     col[i] = v;
   }
 }
@@ -80,7 +81,7 @@ __global__ void col2im_kernel(Geo g, int64_t batch, const float* __restrict__ co
         s += col[((n * g.OH + oy) * g.OW + ox) * CW + (a * g.KW + b) * g.C + c];
       }
     }
-    dx[i] = s;
+    dx[((n * g.H + iy) * g.W + ix) * g.xs + c] = s;
   }
 }
 

@@ -145,10 +145,14 @@ void error_metric(const float* pred, const float* target, float* out, int64_t n,
 struct ConvGeometry {
   int64_t H = 0, W = 0, C = 0, OH = 0, OW = 0, KH = 1, KW = 1;
   int64_t sh = 1, sw = 1, dh = 1, dw = 1, ph = 0, pw = 0;
+  // im2col / col2im only: floats between neighbouring pixels of x (0: C). A group of a grouped
+  // convolution is C channels of an image with more: x points at its first channel.
+  int64_t x_stride = 0;
 };
 // col[batch * OH * OW, KH * KW * C] as ops/conv2d.h's im2col (padded cells 0).
 void im2col(const ConvGeometry& g, int64_t batch, const float* x, float* col);
-// dx = the adjoint of im2col (overwritten, not accumulated); a gather in a fixed order.
+// dx = the adjoint of im2col (its C channels of each pixel overwritten, not accumulated); a gather
+// in a fixed order.
 void col2im(const ConvGeometry& g, int64_t batch, const float* col, float* dx);
 // Max (with the winning offset within its image in arg, when arg is not null; strict > keeps the
 // first maximum, as the CPU) or average pooling (divisor: the in-bounds cells of the window).
