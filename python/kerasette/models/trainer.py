@@ -25,6 +25,7 @@ class Trainer:
         self._compile_args = None
         self._engine_compiled = False
         self._result_names: list[str] = []
+        self._flat_order: list[str] = []
         self._metric_specs = None
 
     # ---- compile ----
@@ -113,9 +114,10 @@ class Trainer:
         names = self.output_names
         outputs = []
         result_names = ["loss"]
-        if len(names) > 1:
-            result_names += [f"{n}_loss" for n in names]
+        output_losses = [f"{n}_loss" for n in names] if len(names) > 1 else []
+        result_names += output_losses
         metric_names = []
+        plain_metric_names = []
         self._metric_specs = []
         for i, (name, loss, weight, ids) in enumerate(
                 zip(names, self._losses, self._loss_weights, self._metric_ids)):
@@ -128,6 +130,7 @@ class Trainer:
             self._metric_specs.append(specs)
             for spec in specs:
                 metric_names.append(spec.name if len(names) == 1 else f"{name}_{spec.name}")
+                plain_metric_names.append(spec.name)
             kind, attrs = loss.engine_spec() if loss is not None else (None, {})
             outputs.append((kind, attrs, float(weight),
                             [(spec.kind, dict(spec.attrs)) for spec in specs]))
@@ -135,11 +138,28 @@ class Trainer:
         graph.compile(outputs, opt_kind, opt_attrs)
         self.optimizer._bind(graph)
         self._result_names = result_names + metric_names
+        # Keras 3's `_flatten_metrics_in_order`: the names of `model.metrics` (the loss, the
+        # unprefixed compile metrics, then the per-output losses) where they are log keys, then
+        # the other keys sorted. So a multi-output model's prefixed metrics come out sorted.
+        first = [k for k in ["loss"] + plain_metric_names + output_losses
+                 if k in self._result_names]
+        first = list(dict.fromkeys(first))
+        self._flat_order = first + sorted(k for k in self._result_names if k not in first)
         self._engine_compiled = True
 
     @property
     def metrics_names(self) -> list:
-        return list(self._result_names) if self._engine_compiled else ["loss"]
+        """The names of the values `evaluate` returns as a list, in that order.
+
+        Keras 3 lists its metric objects here (`["loss", "compile_metrics"]`); this keeps the
+        Keras 2 meaning, so `dict(zip(model.metrics_names, model.evaluate(x, y)))` works.
+        """
+        return list(self._flat_order) if self._engine_compiled else ["loss"]
+
+    def _flatten_logs(self, logs: dict):
+        """`logs` as the scalar or list that `evaluate`/`*_on_batch` return without `return_dict`."""
+        values = [logs[k] for k in self._flat_order]
+        return values[0] if len(values) == 1 else values
 
     # ---- data ----
     def _prepare_inputs(self, x, check_finite=False) -> list:
@@ -208,7 +228,9 @@ class Trainer:
 
     def _logs(self) -> dict:
         values = self._graph().results()
-        return {k: float(v) for k, v in zip(self._result_names, values)}
+        # Keras 3 sorts the keys of every logs dict (`pythonify_logs`): History, the progress
+        # bar and `return_dict=True` all show "accuracy" before "loss".
+        return dict(sorted((k, float(v)) for k, v in zip(self._result_names, values)))
 
     # ---- fit ----
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -336,10 +358,7 @@ class Trainer:
             logs = self._logs()
             cbs.on_test_batch_end(step - 1, logs)
         cbs.on_test_end(logs)
-        if return_dict:
-            return logs
-        values = [logs[k] for k in self._result_names]
-        return values[0] if len(values) == 1 else values
+        return logs if return_dict else self._flatten_logs(logs)
 
     # ---- predict ----
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
@@ -421,10 +440,7 @@ class Trainer:
 
     def _batch_result(self, return_dict):
         logs = self._logs()
-        if return_dict:
-            return logs
-        values = [logs[k] for k in self._result_names]
-        return values[0] if len(values) == 1 else values
+        return logs if return_dict else self._flatten_logs(logs)
 
     def reset_metrics(self) -> None:
         if self._engine_compiled:

@@ -1,0 +1,80 @@
+"""The training API as a Keras 3 script sees it: log keys, return values, callback `logs`.
+
+Expected values are Keras 3.15's behaviour, recorded from it and written down as literals.
+"""
+
+import numpy as np
+import pytest
+
+import kerasette as keras
+from kerasette import layers
+
+
+def _two_output_model():
+    inp = keras.Input((4,), name="inp")
+    hidden = layers.Dense(3, activation="relu", name="hid")(inp)
+    out_a = layers.Dense(1, activation="sigmoid", name="out_a")(hidden)
+    out_b = layers.Dense(2, name="b_out")(hidden)
+    return keras.Model(inp, [out_a, out_b])
+
+
+def _data(rng, n=20):
+    x = rng.random((n, 4)).astype("float32")
+    return x, (x.sum(1) > 2).astype("float32"), rng.random((n, 2)).astype("float32")
+
+
+def test_logs_keys_are_sorted_as_in_keras(rng):
+    # Keras 3 passes every logs dict through `pythonify_logs`, which sorts the keys; the val_
+    # keys follow the training ones.
+    x, y, _ = _data(rng)
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["mse", "accuracy"])
+    seen = {}
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: seen.setdefault("epoch", list(logs)),
+        on_train_end=lambda logs: seen.setdefault("train_end", list(logs)))
+    history = model.fit(x, y, epochs=1, batch_size=8, verbose=0, validation_split=0.25,
+                        callbacks=[record])
+    expected = ["accuracy", "loss", "mse", "val_accuracy", "val_loss", "val_mse"]
+    assert list(history.history) == expected
+    assert seen == {"epoch": expected, "train_end": expected}
+    assert list(model.evaluate(x, y, verbose=0, return_dict=True)) == ["accuracy", "loss", "mse"]
+    assert list(model.test_on_batch(x, y, return_dict=True)) == ["accuracy", "loss", "mse"]
+
+
+def test_verbose_two_line_lists_sorted_keys(rng, capsys):
+    x, y, _ = _data(rng)
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, epochs=1, batch_size=8, verbose=2, validation_data=(x, y))
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    names = [part.split(":")[0] for part in line.split(" - ")[3:]]
+    assert names == ["accuracy", "loss", "val_accuracy", "val_loss"]
+
+
+def test_evaluate_list_order_single_output(rng):
+    # One output: the loss, then the metrics in the order given to `compile`.
+    x, y, _ = _data(rng)
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
+    model.compile("sgd", "mse", metrics=["mae", "mse"])
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    values = model.evaluate(x, y, verbose=0)
+    assert values == pytest.approx([logs["loss"], logs["mae"], logs["mse"]])
+    assert model.metrics_names == ["loss", "mae", "mse"]
+
+
+def test_evaluate_list_order_multi_output(rng):
+    # Several outputs (Keras 3.15): the loss, the per-output losses in output order, then the
+    # prefixed metrics sorted by name, whatever order `compile` gave them in.
+    x, y, y2 = _data(rng)
+    model = _two_output_model()
+    model.compile("adam", ["binary_crossentropy", "mse"], metrics=[["accuracy", "mse"], ["mae"]])
+    history = model.fit(x, [y, y2], epochs=1, batch_size=8, verbose=0,
+                        validation_data=(x, [y, y2]))
+    keys = ["b_out_loss", "b_out_mae", "loss", "out_a_accuracy", "out_a_loss", "out_a_mse"]
+    assert list(history.history) == keys + ["val_" + k for k in keys]
+    order = ["loss", "out_a_loss", "b_out_loss", "b_out_mae", "out_a_accuracy", "out_a_mse"]
+    logs = model.evaluate(x, [y, y2], verbose=0, return_dict=True)
+    assert model.evaluate(x, [y, y2], verbose=0) == pytest.approx([logs[k] for k in order])
+    assert model.metrics_names == order
+    assert len(model.train_on_batch(x, [y, y2])) == 6
