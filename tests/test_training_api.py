@@ -78,3 +78,31 @@ def test_evaluate_list_order_multi_output(rng):
     assert model.evaluate(x, [y, y2], verbose=0) == pytest.approx([logs[k] for k in order])
     assert model.metrics_names == order
     assert len(model.train_on_batch(x, [y, y2])) == 6
+
+
+def test_steps_per_epoch_continues_the_pass_across_epochs():
+    # Keras 3 keeps iterating one pass over the data from epoch to epoch: with 5 batches and
+    # steps_per_epoch=2, epochs see batches [0, 1], [2, 3], then [4] (the pass ends, with a
+    # warning) and a fresh pass starts. Each epoch's loss is the mean over its own batches.
+    x = np.arange(5, dtype="float32").reshape(5, 1)
+    y = np.zeros((5, 1), dtype="float32")
+    model = keras.Sequential([keras.Input((1,)), layers.Dense(1, use_bias=False,
+                                                              kernel_initializer="zeros")])
+    model.compile(keras.optimizers.SGD(0.0), "mse")  # no update: the loss shows which batches ran
+    model.set_weights([np.ones((1, 1), "float32")])
+    batches = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda epoch, logs: batches.append(0),
+        on_train_batch_end=lambda batch, logs: batches.__setitem__(-1, batches[-1] + 1))
+    with pytest.warns(UserWarning, match="ran out of data"):
+        history = model.fit(x, y, batch_size=1, steps_per_epoch=2, epochs=4, shuffle=False,
+                            verbose=0, callbacks=[record])
+    assert batches == [2, 2, 1, 2]
+    assert history.history["loss"] == pytest.approx([0.5, 6.5, 16.0, 0.5])
+
+
+def test_evaluate_on_no_data_returns_empty_list():
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(1)])
+    model.compile("sgd", "mse", metrics=["mae"])
+    empty = np.zeros((0, 4), "float32")
+    assert model.evaluate(empty, np.zeros((0, 1), "float32"), verbose=0) == []

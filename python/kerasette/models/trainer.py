@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -157,8 +158,11 @@ class Trainer:
         return list(self._flat_order) if self._engine_compiled else ["loss"]
 
     def _flatten_logs(self, logs: dict):
-        """`logs` as the scalar or list that `evaluate`/`*_on_batch` return without `return_dict`."""
-        values = [logs[k] for k in self._flat_order]
+        """`logs` as the scalar or list that `evaluate`/`*_on_batch` return without `return_dict`.
+
+        No data gives no logs and, as in Keras, an empty list.
+        """
+        values = [logs[k] for k in self._flat_order if k in logs]
         return values[0] if len(values) == 1 else values
 
     # ---- data ----
@@ -266,9 +270,8 @@ class Trainer:
             self._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
         self._check_targets(ys)
         graph = self._graph()
-        steps = -(-n // batch_size)
-        if steps_per_epoch is not None:
-            steps = min(steps, int(steps_per_epoch))
+        batches = -(-n // batch_size)  # batches in one pass over the data
+        steps = batches if steps_per_epoch is None else int(steps_per_epoch)
         verbose = _verbose(verbose)
         cbs = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
@@ -283,16 +286,29 @@ class Trainer:
         if self._initial_epoch_override is not None:  # set by BackupAndRestore when resuming
             initial_epoch = self._initial_epoch_override
         logs = {}
+        # With `steps_per_epoch`, Keras keeps one pass over the data going from epoch to epoch
+        # and starts (and shuffles) a new pass only when one ends; an epoch that reaches the end
+        # of a pass stops there, with a warning.
+        index, seen = None, batches
         for epoch in range(int(initial_epoch), epochs):
             graph.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            index = rng.permutation(n).astype(np.int64) if shuffle else None
+            if steps_per_epoch is None or seen >= batches:
+                index = rng.permutation(n).astype(np.int64) if shuffle else None
+                seen = 0
+            epoch_steps = min(steps, batches - seen)
+            if epoch_steps < steps:
+                warnings.warn(
+                    "Your input ran out of data; interrupting training. Make sure that your "
+                    "dataset or generator can generate at least `steps_per_epoch * epochs` "
+                    "batches.", stacklevel=2)
             step, chunk = 0, 1
-            while step < steps:
-                count = 1 if per_batch else (min(chunk, steps - step) if live else steps - step)
+            while step < epoch_steps:
+                count = (1 if per_batch else
+                         (min(chunk, epoch_steps - step) if live else epoch_steps - step))
                 cbs.on_train_batch_begin(step)
                 t0 = time.perf_counter()
-                graph.train_batches(xs, ys_in, sw, index, batch_size, step, count)
+                graph.train_batches(xs, ys_in, sw, index, batch_size, seen + step, count)
                 if live and not per_batch:  # aim for about 20 progress-bar updates a second
                     dt = max(time.perf_counter() - t0, 1e-6)
                     chunk = max(1, min(int(count * 0.05 / dt) + 1, 4 * count))
@@ -301,6 +317,7 @@ class Trainer:
                 cbs.on_train_batch_end(step - 1, logs)
                 if self.stop_training:
                     break
+            seen += step
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % int(validation_freq) == 0:
                 val_logs = self.evaluate(
