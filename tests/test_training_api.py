@@ -106,3 +106,18 @@ def test_evaluate_on_no_data_returns_empty_list():
     model.compile("sgd", "mse", metrics=["mae"])
     empty = np.zeros((0, 4), "float32")
     assert model.evaluate(empty, np.zeros((0, 1), "float32"), verbose=0) == []
+
+
+def test_logged_values_are_float32_values_as_python_floats():
+    # Keras's metric results are float32: History holds float(np.float32(mean)).
+    x = np.ones((3, 1), "float32")
+    y = np.array([[0.0], [0.0], [0.1]], "float32")
+    model = keras.Sequential([keras.Input((1,)), layers.Dense(1, kernel_initializer="zeros",
+                                                              use_bias=False)])
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    history = model.fit(x, y, batch_size=3, verbose=0)
+    loss = history.history["loss"][0]
+    assert type(loss) is float
+    assert loss == float(np.float32(loss))
+    assert loss == pytest.approx(0.01 / 3, rel=1e-6)
+    assert model.evaluate(x, y, verbose=0) == loss

@@ -231,10 +231,12 @@ class Trainer:
         return sw
 
     def _logs(self) -> dict:
-        values = self._graph().results()
+        # Keras's metric results are float32 scalars turned into Python floats, so History and
+        # CSVLogger show e.g. 0.6931471824645996; the engine's means are doubles.
+        values = np.asarray(self._graph().results(), dtype=np.float32).tolist()
         # Keras 3 sorts the keys of every logs dict (`pythonify_logs`): History, the progress
         # bar and `return_dict=True` all show "accuracy" before "loss".
-        return dict(sorted((k, float(v)) for k, v in zip(self._result_names, values)))
+        return dict(sorted(zip(self._result_names, values)))
 
     # ---- fit ----
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
