@@ -121,3 +121,29 @@ def test_logged_values_are_float32_values_as_python_floats():
     assert loss == float(np.float32(loss))
     assert loss == pytest.approx(0.01 / 3, rel=1e-6)
     assert model.evaluate(x, y, verbose=0) == loss
+
+
+def test_functional_layers_in_keras_order():
+    # Keras orders a functional model's layers by depth (longest path to an output, deepest
+    # first), ties in the order a depth-first walk back from the outputs meets them. Orders
+    # recorded from Keras 3.15; get_weights follows them.
+    a, b, c = keras.Input((4,), name="a"), keras.Input((2,), name="b"), keras.Input((3,), name="c")
+    cat = layers.Concatenate(name="cat")([layers.Dense(3, name="h")(a), b])
+    o1 = layers.Dense(1, name="o1")(cat)
+    model = keras.Model([b, a], o1)
+    assert [layer.name for layer in model.layers] == ["a", "h", "b", "cat", "o1"]
+    assert [w.shape for w in model.get_weights()] == [(4, 3), (3,), (5, 1), (1,)]
+
+    p = layers.Dense(2, name="p")(a)
+    q = layers.Dense(2, name="q")(p)
+    r = layers.Dense(2, name="r")(c)
+    names = lambda m: [layer.name for layer in m.layers]  # noqa: E731
+    assert names(keras.Model([a, c], [q, r, p])) == ["a", "p", "c", "q", "r"]
+    assert names(keras.Model([a, c], [r, q])) == ["a", "c", "p", "r", "q"]
+    assert names(keras.Model([a, c], q)) == ["a", "p", "c", "q"]  # c unused
+
+    d1 = layers.Dense(4, name="d1")  # shared, and a skip connection
+    x1 = d1(a)
+    x3 = d1(layers.Dense(4, name="d3")(layers.Dense(4, name="d2")(x1)))
+    model = keras.Model(a, layers.Add(name="add")([x1, x3]))
+    assert names(model) == ["a", "d1", "d2", "d3", "add"]

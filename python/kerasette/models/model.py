@@ -12,7 +12,7 @@ import numpy as np
 from kerasette import _engine
 from kerasette.layers.core import InputLayer
 from kerasette.layers.layer import KerasTensor, Layer, _contains_keras_tensor, unique_name
-from kerasette.models.functional import call_layer_symbolically, graph_nodes
+from kerasette.models.functional import call_layer_symbolically, graph_nodes, layer_order
 from kerasette.models.trainer import Trainer
 
 
@@ -39,6 +39,7 @@ class Model(Trainer, Layer):
         self._engine_graph = None
         self._single_io_tail = False
         self._nodes = []
+        self._layers_in_order: list[Layer] = []
         self._inputs: list[KerasTensor] = []
         self._outputs: list[KerasTensor] = []
         self._nested_inputs = None
@@ -66,22 +67,13 @@ class Model(Trainer, Layer):
                     f"Received: {t}"
                 )
         self._nodes = graph_nodes(self._inputs, self._outputs)
+        self._layers_in_order = layer_order(self._inputs, self._outputs)
         self._engine_graph = None
         self.built = True
 
     @property
     def layers(self) -> list:
-        seen, out = set(), []
-        for t in self._inputs:
-            layer = t._keras_history[0]
-            if id(layer) not in seen:
-                seen.add(id(layer))
-                out.append(layer)
-        for node in self._nodes:
-            if id(node.layer) not in seen:
-                seen.add(id(node.layer))
-                out.append(node.layer)
-        return out
+        return list(self._layers_in_order)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         if index is not None and name is not None:
