@@ -3,6 +3,8 @@
 Expected values are Keras 3.15's behaviour, recorded from it and written down as literals.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -147,3 +149,33 @@ def test_functional_layers_in_keras_order():
     x3 = d1(layers.Dense(4, name="d3")(layers.Dense(4, name="d2")(x1)))
     model = keras.Model(a, layers.Add(name="add")([x1, x3]))
     assert names(model) == ["a", "d1", "d2", "d3", "add"]
+
+
+def test_summary_text_matches_keras(monkeypatch, capsys):
+    # tests/fixtures/summary_keras3_15.txt is Keras 3.15.1's output of this script with
+    # COLUMNS=80 (Keras sizes the table to the terminal): column widths, wrapped and cut cells,
+    # the sequential layout for a chain built functionally, the Trainable column, nested rows,
+    # an unbuilt layer, and the optimizer's variables counted once it has them.
+    monkeypatch.setenv("COLUMNS", "80")
+    inp, inp2 = keras.Input((4,), name="inp"), keras.Input((2,), name="inp2")
+    cat = layers.Concatenate(name="cat")([layers.Dense(3, name="hid")(inp), inp2])
+    func = keras.Model([inp, inp2], layers.Dense(1, name="out_a")(cat), name="func")
+    func.layers[1].trainable = False
+    func.summary(show_trainable=True)
+    a = keras.Input((4,), name="a")
+    chain = keras.Model(a, layers.Dense(2, name="d2")(layers.Dense(3, name="d1")(a)),
+                        name="chain")
+    chain.compile(keras.optimizers.Adam(), "mse")
+    chain.fit(np.ones((2, 4)), np.ones((2, 2)), verbose=0)
+    chain.summary()
+    z = keras.Input((4,), name="z")
+    keras.Model(z, layers.Dense(1, name="top")(chain(z)), name="nest").summary(expand_nested=True)
+    keras.Sequential([layers.Dense(3, name="lazy")], name="unbuilt").summary()
+    expected = (Path(__file__).parent / "fixtures" / "summary_keras3_15.txt").read_text(encoding="utf-8")
+    assert capsys.readouterr().out == expected
+
+
+def test_summary_print_fn_gets_the_whole_table_once():
+    lines = []
+    keras.Sequential([keras.Input((4,)), layers.Dense(3)]).summary(print_fn=lines.append)
+    assert len(lines) == 1 and lines[0].startswith('Model: "') and lines[0].endswith("\n")

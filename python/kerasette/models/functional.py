@@ -76,14 +76,10 @@ def graph_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[N
     return order
 
 
-def layer_order(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[Layer]:
-    """A functional model's layers in Keras's order (`keras/src/ops/function.py`, `map_graph`).
-
-    Keras sorts the layers by depth, the longest path from a layer to an output, deepest first;
-    layers at the same depth keep the order a depth-first walk back from the outputs first met
-    them in. `model.layers`, `model.weights`, `get_weights` and the config follow this order, so
-    weight lists line up with Keras's.
-    """
+def _map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]):
+    """Keras's `map_graph` (`keras/src/ops/function.py`): the calls reachable from `outputs`,
+    the depth of each call and each layer (the longest path to an output), and the order a
+    depth-first walk back from the outputs first meets each layer in."""
     nodes: list[Node] = []  # post-order: each call after the calls it reads from
     first_seen: dict[int, int] = {}
     layers: dict[int, Layer] = {}
@@ -120,4 +116,28 @@ def layer_order(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[L
         if id(layer) not in layer_depth:
             layer_depth[id(layer)], first_seen[id(layer)] = 0, -1
             layers[id(layer)] = layer
+            node = node_of(t)
+            nodes.append(node)
+            node_depth[id(node)] = 0
+    return nodes, node_depth, layers, layer_depth, first_seen
+
+
+def layer_order(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[Layer]:
+    """A functional model's layers in Keras's order: by depth, deepest first, ties in the order
+    the walk from the outputs first met them.
+
+    `model.layers`, `model.weights`, `get_weights` and the config follow this order, so weight
+    lists line up with Keras's.
+    """
+    _, _, layers, layer_depth, first_seen = _map_graph(inputs, outputs)
     return [layers[k] for k in sorted(layers, key=lambda k: (-layer_depth[k], first_seen[k]))]
+
+
+def nodes_by_depth(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> dict:
+    """{depth: [calls at that depth]}, the model inputs' calls included, as Keras's
+    `model._nodes_by_depth`."""
+    nodes, node_depth, _, _, _ = _map_graph(inputs, outputs)
+    out: dict[int, list[Node]] = {}
+    for node in nodes:
+        out.setdefault(node_depth[id(node)], []).append(node)
+    return out

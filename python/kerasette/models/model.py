@@ -246,8 +246,9 @@ class Model(Trainer, Layer):
                 show_trainable=False, layer_range=None) -> None:
         from kerasette.models.summary import print_summary
 
-        print_summary(self, line_length=line_length, print_fn=print_fn,
-                      show_trainable=show_trainable)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
 
     # ---- saving ----
     def save(self, filepath, overwrite: bool = True, save_format: str | None = None,
