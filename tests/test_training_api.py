@@ -179,3 +179,24 @@ def test_summary_print_fn_gets_the_whole_table_once():
     lines = []
     keras.Sequential([keras.Input((4,)), layers.Dense(3)]).summary(print_fn=lines.append)
     assert len(lines) == 1 and lines[0].startswith('Model: "') and lines[0].endswith("\n")
+
+
+def test_sequential_without_input_shape_is_built_by_its_first_data():
+    # The Keras tutorial pattern: no Input, compile, then fit (or predict) builds the model.
+    x, y = np.ones((8, 4), "float32"), np.ones((8, 1), "float32")
+    model = keras.Sequential([layers.Dense(3, activation="relu"), layers.Dense(1)])
+    model.compile("adam", "mse", metrics=["mae"])
+    assert not model.built
+    history = model.fit(x, y, batch_size=4, verbose=0)
+    assert list(history.history) == ["loss", "mae"]
+    assert model.built and model.count_params() == 19
+    assert model.input_shape == (None, 4)  # Keras records the first batch's size here
+
+    model = keras.Sequential([layers.Dense(2)])
+    assert model.predict(np.ones((3, 5, 4)), verbose=0).shape == (3, 5, 2)
+    assert model.input_shape == (None, 5, 4)
+    model = keras.Sequential([layers.Dense(2)])
+    model.compile("sgd", "mse")
+    assert isinstance(model.train_on_batch(x, np.ones((8, 2))), float)
+    with pytest.raises(ValueError, match="incompatible"):
+        model.predict(np.ones((2, 5)), verbose=0)

@@ -45,26 +45,46 @@ class Trainer:
             >>> model.compile(optimizer="adam", loss="categorical_crossentropy",
             ...               metrics=["accuracy"])
         """
-        from kerasette import losses, optimizers
+        from kerasette import optimizers
 
         if weighted_metrics:
             raise NotImplementedError("`weighted_metrics` are not supported by kerasette yet.")
-        self.optimizer = optimizers.get(optimizer)
-        names = self.output_names
-        loss_list = self._per_output(loss, names, "loss")
-        self._losses = [None if l is None else losses.get(l) for l in loss_list]
-        if all(l is None for l in self._losses):
+        if loss is None:
             raise ValueError(
                 "No loss to compute. Provide a `loss` argument in `compile()`. Received: loss=None"
             )
-        weights = self._per_output(loss_weights, names, "loss_weights", default=1.0)
-        self._loss_weights = [1.0 if w is None else float(w) for w in weights]
-        self._metric_ids = self._per_output_metrics(metrics, names)
+        self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self._compile_args = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
                               "metrics": metrics}
         self.compiled = True
         self._engine_compiled = False
+        self._losses = None
+        # A Sequential model without an input shape has no outputs yet: Keras lets it compile,
+        # and it is built (and its losses matched to its outputs) by the first data it sees.
+        if self.built:
+            self._configure_outputs()
+
+    def _configure_outputs(self) -> None:
+        """Matches the compiled losses, loss weights and metrics to the model's outputs."""
+        from kerasette import losses
+
+        args = self._compile_args
+        names = self.output_names
+        loss_list = self._per_output(args["loss"], names, "loss")
+        self._losses = [None if l is None else losses.get(l) for l in loss_list]
+        if all(l is None for l in self._losses):
+            raise ValueError(
+                "No loss to compute. Provide a `loss` argument in `compile()`. "
+                f"Received: loss={args['loss']}"
+            )
+        weights = self._per_output(args["loss_weights"], names, "loss_weights", default=1.0)
+        self._loss_weights = [1.0 if w is None else float(w) for w in weights]
+        self._metric_ids = self._per_output_metrics(args["metrics"], names)
+        self._engine_compiled = False
+
+    def _build_from_data(self, x) -> None:
+        """Builds a model that has no input shape yet from data (only Sequential can lack one)."""
 
     @staticmethod
     def _per_output(value, names, what, default=None):
@@ -169,6 +189,8 @@ class Trainer:
     def _prepare_inputs(self, x, check_finite=False) -> list:
         if x is None:
             raise ValueError("Expected `x` to be provided. Received: x=None")
+        if not self.built:
+            self._build_from_data(x)
         arrays = [data_utils.as_float_array(a, "x", check_finite)
                   for a in data_utils.to_list(x, self.input_names, "input")]
         data_utils.num_samples(arrays, "x")
