@@ -130,7 +130,7 @@ class Trainer:
         from kerasette import metrics as metrics_module
 
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before using the model.")
+            raise ValueError("You must call `compile()` before using the model.")
         graph = self._graph()
         names = self.output_names
         outputs = []
@@ -274,7 +274,7 @@ class Trainer:
         from kerasette import _random
 
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before calling `fit()`.")
+            raise ValueError("You must call `compile()` before calling `fit()`.")
         batch_size = _check_batch_size(batch_size)
         epochs = int(epochs)
         xs = self._prepare_inputs(x, check_finite=True)
@@ -367,7 +367,7 @@ class Trainer:
         from kerasette import callbacks as callbacks_module
 
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before calling `evaluate()`.")
+            raise ValueError("You must call `compile()` before calling `evaluate()`.")
         batch_size = _check_batch_size(batch_size)
         xs = self._prepare_inputs(x)
         n = xs[0].shape[0]
@@ -453,7 +453,7 @@ class Trainer:
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before calling `train_on_batch()`.")
+            raise ValueError("You must call `compile()` before calling `train_on_batch()`.")
         xs = self._prepare_inputs(x, check_finite=True)
         n = xs[0].shape[0]
         ys = self._prepare_targets(y, n)
@@ -466,7 +466,7 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before calling `test_on_batch()`.")
+            raise ValueError("You must call `compile()` before calling `test_on_batch()`.")
         xs = self._prepare_inputs(x)
         n = xs[0].shape[0]
         ys = self._prepare_targets(y, n)
