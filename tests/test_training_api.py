@@ -200,3 +200,11 @@ def test_sequential_without_input_shape_is_built_by_its_first_data():
     assert isinstance(model.train_on_batch(x, np.ones((8, 2))), float)
     with pytest.raises(ValueError, match="incompatible"):
         model.predict(np.ones((2, 5)), verbose=0)
+
+
+def test_count_params_of_unbuilt_model_raises():
+    model = keras.Sequential([layers.Dense(2)])
+    with pytest.raises(ValueError, match="isn't built"):
+        model.count_params()
+    model.build((None, 3))
+    assert model.count_params() == 8

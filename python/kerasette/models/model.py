@@ -234,6 +234,11 @@ class Model(Trainer, Layer):
             var.assign(value)
 
     def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
+                "built. You can build it manually via: `layer.build(input_shape)`."
+            )
         return int(sum(int(np.prod(w.shape)) for w in self.weights))
 
     # ---- calling ----
