@@ -208,3 +208,23 @@ def test_count_params_of_unbuilt_model_raises():
         model.count_params()
     model.build((None, 3))
     assert model.count_params() == 8
+
+
+def test_dict_outputs_are_matched_and_returned_by_key():
+    # Keras 3: a dict of outputs is flattened in sorted key order (output_names are the layer
+    # names in that order); y, losses and metrics are matched by key, logs are prefixed with the
+    # keys, and predict returns a dict in the order the outputs were given.
+    x = np.ones((10, 4), "float32")
+    inp = keras.Input((4,), name="inp")
+    out_z = layers.Dense(1, name="layer_z")(inp)
+    out_a = layers.Dense(2, name="layer_a")(inp)
+    model = keras.Model(inp, {"zz": out_z, "aa": out_a})
+    assert model.output_names == ["layer_a", "layer_z"]
+    model.compile("sgd", {"zz": "mse", "aa": "mae"}, metrics={"zz": ["mae"]})
+    history = model.fit(x, {"zz": np.ones((10, 1)), "aa": np.ones((10, 2))}, verbose=0)
+    assert list(history.history) == ["aa_loss", "loss", "zz_loss", "zz_mae"]
+    for pred in (model.predict(x, verbose=0), model.predict_on_batch(x)):
+        assert list(pred) == ["zz", "aa"]
+        assert pred["zz"].shape == (10, 1) and pred["aa"].shape == (10, 2)
+    single = keras.Model(inp, {"only": out_z})
+    assert list(single.predict_on_batch(x)) == ["only"]

@@ -44,6 +44,8 @@ class Model(Trainer, Layer):
         self._outputs: list[KerasTensor] = []
         self._nested_inputs = None
         self._nested_outputs = None
+        self._input_keys = None
+        self._output_keys = None
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
                 raise ValueError("A functional `Model` needs both `inputs` and `outputs`.")
@@ -57,6 +59,10 @@ class Model(Trainer, Layer):
     def _set_graph(self, inputs, outputs) -> None:
         self._nested_inputs = inputs
         self._nested_outputs = outputs
+        # Keras flattens a dict of inputs or outputs in sorted key order, and matches data,
+        # losses and metrics given as dicts (and names per-output logs) by those keys.
+        self._input_keys = sorted(inputs) if isinstance(inputs, dict) else None
+        self._output_keys = sorted(outputs) if isinstance(outputs, dict) else None
         self._inputs = _as_tensor_list(inputs, "inputs")
         self._outputs = _as_tensor_list(outputs, "outputs")
         for t in self._inputs:
@@ -128,6 +134,24 @@ class Model(Trainer, Layer):
     def output_names(self) -> list:
         return [t._keras_history[0].name for t in self._outputs]
 
+    @property
+    def _data_input_names(self) -> list:
+        """The names x given as a dict is matched by: the input dict's keys, else input_names."""
+        return self._input_keys or self.input_names
+
+    @property
+    def _data_output_names(self) -> list:
+        """The names y, losses and metrics given as dicts are matched by, and per-output logs
+        are prefixed with: the output dict's keys, else output_names."""
+        return self._output_keys or self.output_names
+
+    def _pack_outputs(self, outs: list):
+        """Predictions in the structure of the model's outputs, as Keras returns them."""
+        if self._output_keys is not None:  # in the order the outputs dict was given
+            by_key = dict(zip(self._output_keys, outs))
+            return {k: by_key[k] for k in self._nested_outputs}
+        return outs[0] if len(outs) == 1 else outs
+
     # ---- the engine graph ----
     def _graph(self):
         """The engine graph of this model, built on first use."""
@@ -148,7 +172,8 @@ class Model(Trainer, Layer):
         g.set_outputs([ids[id(t)] for t in self._outputs])
         # The per-sample input shape predict_on_batch's short road accepts (one input, one output).
         self._single_io_tail = (tuple(self._inputs[0].shape[1:])
-                                if len(self._inputs) == 1 and len(self._outputs) == 1 else False)
+                                if len(self._inputs) == 1 and len(self._outputs) == 1
+                                and self._output_keys is None else False)
         self._engine_graph = g
         return g
 
@@ -305,7 +330,7 @@ def _as_tensor_list(x, what: str) -> list:
     if isinstance(x, KerasTensor):
         return [x]
     if isinstance(x, dict):
-        x = list(x.values())
+        x = [x[k] for k in sorted(x)]
     if isinstance(x, (list, tuple)) and x and all(isinstance(t, KerasTensor) for t in x):
         return list(x)
     raise ValueError(f"Expected `{what}` to be Keras tensor(s). Received: {what}={x!r}")

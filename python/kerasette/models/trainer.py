@@ -70,7 +70,7 @@ class Trainer:
         from kerasette import losses
 
         args = self._compile_args
-        names = self.output_names
+        names = self._data_output_names
         loss_list = self._per_output(args["loss"], names, "loss")
         self._losses = [None if l is None else losses.get(l) for l in loss_list]
         if all(l is None for l in self._losses):
@@ -132,7 +132,7 @@ class Trainer:
         if not self.compiled:
             raise ValueError("You must call `compile()` before using the model.")
         graph = self._graph()
-        names = self.output_names
+        names = self._data_output_names
         outputs = []
         result_names = ["loss"]
         output_losses = [f"{n}_loss" for n in names] if len(names) > 1 else []
@@ -192,9 +192,10 @@ class Trainer:
         if not self.built:
             self._build_from_data(x)
         arrays = [data_utils.as_float_array(a, "x", check_finite)
-                  for a in data_utils.to_list(x, self.input_names, "input")]
+                  for a in data_utils.to_list(x, self._data_input_names, "input")]
         data_utils.num_samples(arrays, "x")
-        data_utils.check_features(arrays, [t.shape for t in self._inputs], self.input_names)
+        data_utils.check_features(arrays, [t.shape for t in self._inputs],
+                                  self._data_input_names)
         return arrays
 
     def _prepare_targets(self, y, n: int) -> list:
@@ -203,7 +204,7 @@ class Trainer:
                 "Expected `y` (the targets) to be provided: kerasette models are trained on "
                 "(x, y) pairs. Received: y=None"
             )
-        ys = data_utils.to_list(y, self.output_names, "target")
+        ys = data_utils.to_list(y, self._data_output_names, "target")
         out = []
         for i, t in enumerate(ys):
             if self._losses[i] is None:
@@ -425,13 +426,13 @@ class Trainer:
                 lo, hi = b * batch_size, min(n, (b + 1) * batch_size)
                 part = [o[lo:hi] for o in outs]
                 self._graph().predict([a[lo:hi] for a in xs], batch_size, part)
-                cbs.on_predict_batch_end(b, {"outputs": part[0] if len(part) == 1 else part})
+                cbs.on_predict_batch_end(b, {"outputs": self._pack_outputs(part)})
         else:
             cbs.on_predict_batch_begin(0)
             self._graph().predict(xs, batch_size, outs)
-            cbs.on_predict_batch_end(max(total - 1, 0), {"outputs": outs[0] if len(outs) == 1 else outs})
+            cbs.on_predict_batch_end(max(total - 1, 0), {"outputs": self._pack_outputs(outs)})
         cbs.on_predict_end()
-        return outs[0] if len(outs) == 1 else outs
+        return self._pack_outputs(outs)
 
     def _allocate_outputs(self, n: int) -> list:
         return [np.empty((n,) + tuple(t.shape[1:]), dtype=np.float32) for t in self._outputs]
@@ -449,7 +450,7 @@ class Trainer:
         n = xs[0].shape[0]
         outs = self._allocate_outputs(n)
         self._graph().predict(xs, max(n, 1), outs)
-        return outs[0] if len(outs) == 1 else outs
+        return self._pack_outputs(outs)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         if not self.compiled:
