@@ -171,7 +171,8 @@ def test_summary_text_matches_keras(monkeypatch, capsys):
     z = keras.Input((4,), name="z")
     keras.Model(z, layers.Dense(1, name="top")(chain(z)), name="nest").summary(expand_nested=True)
     keras.Sequential([layers.Dense(3, name="lazy")], name="unbuilt").summary()
-    expected = (Path(__file__).parent / "fixtures" / "summary_keras3_15.txt").read_text(encoding="utf-8")
+    fixture = Path(__file__).parent / "fixtures" / "summary_keras3_15.txt"
+    expected = fixture.read_text(encoding="utf-8")
     assert capsys.readouterr().out == expected
 
 
