@@ -223,7 +223,8 @@ def test_model_checkpoint_save_best_only(tmp_path, capsys):
     assert len(model.saved) == 3
     assert ckpt.best == 0.4
     out = capsys.readouterr().out
-    assert f"\nEpoch 1: val_loss improved from inf to 1.00000, saving model to {path}\n" in out
+    # Keras 3.15 starts from no best value (older Keras 3 printed "inf" here).
+    assert f"\nEpoch 1: val_loss improved from None to 1.00000, saving model to {path}\n" in out
     assert "\nEpoch 3: val_loss did not improve from 0.50000\n" in out
     assert f"\nEpoch 4: finished saving model to {path}\n" in out
 
@@ -288,7 +289,22 @@ def test_csv_logger_columns_and_append(tmp_path):
 def test_csv_logger_separator(tmp_path):
     path = tmp_path / "log.tsv"
     run_fit(FakeModel(), [cbks.CSVLogger(str(path), separator="\t")], [{"loss": 0.5}])
-    assert path.read_text().splitlines() == ["epoch\tloss", "0\t0.5"]
+    # Keras adds a val_ column for each key when the first logs have none.
+    assert path.read_text().splitlines() == ["epoch\tloss\tval_loss", "0\t0.5\tNA"]
+
+
+def test_csv_logger_val_columns_when_first_epoch_has_no_validation(tmp_path):
+    # Keras 3 with validation_freq=2: the first epoch's logs lack val_ keys, so a val_ column is
+    # added per key and reads "NA" until validation runs.
+    path = tmp_path / "log.csv"
+    logs = [{"loss": 0.5, "accuracy": 0.7},
+            {"loss": 0.25, "accuracy": 0.8, "val_loss": 0.3, "val_accuracy": 0.9}]
+    run_fit(FakeModel(), [cbks.CSVLogger(str(path))], logs)
+    assert path.read_text().splitlines() == [
+        "epoch,accuracy,loss,val_accuracy,val_loss",
+        "0,0.7,0.5,NA,NA",
+        "1,0.8,0.25,0.9,0.3",
+    ]
 
 
 # TerminateOnNaN ---------------------------------------------------------------------------------

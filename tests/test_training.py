@@ -288,14 +288,21 @@ def test_error_unknown_names(kwargs, match):
 
 
 def test_error_fit_before_compile(rng):
-    with pytest.raises(RuntimeError, match="compile"):
-        _mlp().fit(np.zeros((2, 8)), np.zeros((2, 3)), verbose=0)
+    # Keras 3 raises ValueError (Keras 2 raised RuntimeError).
+    model = _mlp()
+    x, y = np.zeros((2, 8)), np.zeros((2, 3))
+    for call in (lambda: model.fit(x, y, verbose=0), lambda: model.evaluate(x, y, verbose=0),
+                 lambda: model.train_on_batch(x, y), lambda: model.test_on_batch(x, y)):
+        with pytest.raises(ValueError, match="compile"):
+            call()
 
 
-def test_error_predict_unbuilt_model():
+def test_error_weights_of_unbuilt_model():
+    # Keras builds a Sequential model without an input shape from data (see
+    # test_training_api.py); until then it has no graph to run.
     model = keras.Sequential([layers.Dense(3)])
     with pytest.raises(ValueError, match="input shape"):
-        model.predict(np.zeros((2, 4)), verbose=0)
+        model._graph()
 
 
 def test_error_bad_arguments():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import warnings
@@ -106,8 +105,6 @@ class ModelCheckpoint(Callback):
             "ModelCheckpoint", self.monitor, self.model
         )
         self.monitor_op = np.less if mode == "min" else np.greater
-        if self.best is None:
-            self.best = math.inf if mode == "min" else -math.inf
 
     def on_epoch_begin(self, epoch, logs=None):
         self._current_epoch = epoch
@@ -143,8 +140,9 @@ class ModelCheckpoint(Callback):
             return True
         if self.monitor_op is None:
             self._set_monitor_op()
-        best_str = f"{self.best:.5f}"
-        if self.monitor_op(current - self.min_delta, self.best):
+        # Keras 3 starts from no best value: the first epoch always saves ("improved from None").
+        best_str = "None" if self.best is None else f"{self.best:.5f}"
+        if self.best is None or self.monitor_op(current - self.min_delta, self.best):
             if self.verbose > 0:
                 _print_msg(
                     f"\nEpoch {epoch + 1}: {self.monitor} improved from {best_str} to "

@@ -14,6 +14,9 @@ from kerasette.callbacks.callback import Callback, _print_msg
 class CSVLogger(Callback):
     """Streams epoch results to a CSV file: an `epoch` column (0-based) then the sorted log keys.
 
+    The columns are fixed by the first epoch's logs; when those have no `val_` keys, Keras adds
+    a `val_` column for every key, which reads "NA" in epochs without validation.
+
     Args:
         filename: Path of the CSV file, e.g. `"run/log.csv"`.
         separator: String used to separate elements in the CSV file.
@@ -62,10 +65,10 @@ class CSVLogger(Callback):
 
         if self.keys is None:
             self.keys = sorted(logs.keys())
-            # A model that validates only some epochs still gets its val_ columns from epoch 0.
-            for name in getattr(self.model, "metrics_names", None) or []:
-                if name.startswith("val_") and name not in self.keys:
-                    self.keys.append(name)
+            # As Keras 3: first-epoch logs without val_ keys (validation_freq > 1, or no
+            # validation at all) get a val_ column per key, filled with "NA" until there is one.
+            if self.keys and not any(k.startswith("val_") for k in self.keys):
+                self.keys.extend([f"val_{k}" for k in self.keys])
 
         if self.writer is None:
 

@@ -74,3 +74,70 @@ def graph_nodes(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[N
     for t in outputs:
         visit(t)
     return order
+
+
+def _map_graph(inputs: list[KerasTensor], outputs: list[KerasTensor]):
+    """Keras's `map_graph` (`keras/src/ops/function.py`): the calls reachable from `outputs`,
+    the depth of each call and each layer (the longest path to an output), and the order a
+    depth-first walk back from the outputs first meets each layer in."""
+    nodes: list[Node] = []  # post-order: each call after the calls it reads from
+    first_seen: dict[int, int] = {}
+    layers: dict[int, Layer] = {}
+    done: set[int] = set()
+
+    def node_of(t: KerasTensor) -> Node:
+        layer, node_index, _ = t._keras_history
+        return layer._inbound_nodes[node_index]
+
+    def visit(t: KerasTensor) -> None:
+        node = node_of(t)
+        if id(node) in done:
+            return
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        layers[id(node.layer)] = node.layer
+        for parent in node.inputs:  # empty for the model's inputs (InputLayer calls)
+            visit(parent)
+        done.add(id(node))
+        nodes.append(node)
+
+    for t in outputs:
+        visit(t)
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    for node in reversed(nodes):
+        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = depth
+        node_depth[id(node)] = depth
+        for parent in node.inputs:
+            key = id(node_of(parent))
+            node_depth[key] = max(depth + 1, node_depth.get(key, 0))
+    for t in inputs:  # an input no output depends on
+        layer = t._keras_history[0]
+        if id(layer) not in layer_depth:
+            layer_depth[id(layer)], first_seen[id(layer)] = 0, -1
+            layers[id(layer)] = layer
+            node = node_of(t)
+            nodes.append(node)
+            node_depth[id(node)] = 0
+    return nodes, node_depth, layers, layer_depth, first_seen
+
+
+def layer_order(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> list[Layer]:
+    """A functional model's layers in Keras's order: by depth, deepest first, ties in the order
+    the walk from the outputs first met them.
+
+    `model.layers`, `model.weights`, `get_weights` and the config follow this order, so weight
+    lists line up with Keras's.
+    """
+    _, _, layers, layer_depth, first_seen = _map_graph(inputs, outputs)
+    return [layers[k] for k in sorted(layers, key=lambda k: (-layer_depth[k], first_seen[k]))]
+
+
+def nodes_by_depth(inputs: list[KerasTensor], outputs: list[KerasTensor]) -> dict:
+    """{depth: [calls at that depth]}, the model inputs' calls included, as Keras's
+    `model._nodes_by_depth`."""
+    nodes, node_depth, _, _, _ = _map_graph(inputs, outputs)
+    out: dict[int, list[Node]] = {}
+    for node in nodes:
+        out.setdefault(node_depth[id(node)], []).append(node)
+    return out

@@ -12,7 +12,7 @@ import numpy as np
 from kerasette import _engine
 from kerasette.layers.core import InputLayer
 from kerasette.layers.layer import KerasTensor, Layer, _contains_keras_tensor, unique_name
-from kerasette.models.functional import call_layer_symbolically, graph_nodes
+from kerasette.models.functional import call_layer_symbolically, graph_nodes, layer_order
 from kerasette.models.trainer import Trainer
 
 
@@ -39,10 +39,13 @@ class Model(Trainer, Layer):
         self._engine_graph = None
         self._single_io_tail = False
         self._nodes = []
+        self._layers_in_order: list[Layer] = []
         self._inputs: list[KerasTensor] = []
         self._outputs: list[KerasTensor] = []
         self._nested_inputs = None
         self._nested_outputs = None
+        self._input_keys = None
+        self._output_keys = None
         if inputs is not None or outputs is not None:
             if inputs is None or outputs is None:
                 raise ValueError("A functional `Model` needs both `inputs` and `outputs`.")
@@ -56,6 +59,10 @@ class Model(Trainer, Layer):
     def _set_graph(self, inputs, outputs) -> None:
         self._nested_inputs = inputs
         self._nested_outputs = outputs
+        # Keras flattens a dict of inputs or outputs in sorted key order, and matches data,
+        # losses and metrics given as dicts (and names per-output logs) by those keys.
+        self._input_keys = sorted(inputs) if isinstance(inputs, dict) else None
+        self._output_keys = sorted(outputs) if isinstance(outputs, dict) else None
         self._inputs = _as_tensor_list(inputs, "inputs")
         self._outputs = _as_tensor_list(outputs, "outputs")
         for t in self._inputs:
@@ -66,22 +73,13 @@ class Model(Trainer, Layer):
                     f"Received: {t}"
                 )
         self._nodes = graph_nodes(self._inputs, self._outputs)
+        self._layers_in_order = layer_order(self._inputs, self._outputs)
         self._engine_graph = None
         self.built = True
 
     @property
     def layers(self) -> list:
-        seen, out = set(), []
-        for t in self._inputs:
-            layer = t._keras_history[0]
-            if id(layer) not in seen:
-                seen.add(id(layer))
-                out.append(layer)
-        for node in self._nodes:
-            if id(node.layer) not in seen:
-                seen.add(id(node.layer))
-                out.append(node.layer)
-        return out
+        return list(self._layers_in_order)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         if index is not None and name is not None:
@@ -136,6 +134,24 @@ class Model(Trainer, Layer):
     def output_names(self) -> list:
         return [t._keras_history[0].name for t in self._outputs]
 
+    @property
+    def _data_input_names(self) -> list:
+        """The names x given as a dict is matched by: the input dict's keys, else input_names."""
+        return self._input_keys or self.input_names
+
+    @property
+    def _data_output_names(self) -> list:
+        """The names y, losses and metrics given as dicts are matched by, and per-output logs
+        are prefixed with: the output dict's keys, else output_names."""
+        return self._output_keys or self.output_names
+
+    def _pack_outputs(self, outs: list):
+        """Predictions in the structure of the model's outputs, as Keras returns them."""
+        if self._output_keys is not None:  # in the order the outputs dict was given
+            by_key = dict(zip(self._output_keys, outs))
+            return {k: by_key[k] for k in self._nested_outputs}
+        return outs[0] if len(outs) == 1 else outs
+
     # ---- the engine graph ----
     def _graph(self):
         """The engine graph of this model, built on first use."""
@@ -156,7 +172,8 @@ class Model(Trainer, Layer):
         g.set_outputs([ids[id(t)] for t in self._outputs])
         # The per-sample input shape predict_on_batch's short road accepts (one input, one output).
         self._single_io_tail = (tuple(self._inputs[0].shape[1:])
-                                if len(self._inputs) == 1 and len(self._outputs) == 1 else False)
+                                if len(self._inputs) == 1 and len(self._outputs) == 1
+                                and self._output_keys is None else False)
         self._engine_graph = g
         return g
 
@@ -242,6 +259,11 @@ class Model(Trainer, Layer):
             var.assign(value)
 
     def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't "
+                "built. You can build it manually via: `layer.build(input_shape)`."
+            )
         return int(sum(int(np.prod(w.shape)) for w in self.weights))
 
     # ---- calling ----
@@ -254,8 +276,9 @@ class Model(Trainer, Layer):
                 show_trainable=False, layer_range=None) -> None:
         from kerasette.models.summary import print_summary
 
-        print_summary(self, line_length=line_length, print_fn=print_fn,
-                      show_trainable=show_trainable)
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable,
+                      layer_range=layer_range)
 
     # ---- saving ----
     def save(self, filepath, overwrite: bool = True, save_format: str | None = None,
@@ -307,7 +330,7 @@ def _as_tensor_list(x, what: str) -> list:
     if isinstance(x, KerasTensor):
         return [x]
     if isinstance(x, dict):
-        x = list(x.values())
+        x = [x[k] for k in sorted(x)]
     if isinstance(x, (list, tuple)) and x and all(isinstance(t, KerasTensor) for t in x):
         return list(x)
     raise ValueError(f"Expected `{what}` to be Keras tensor(s). Received: {what}={x!r}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from kerasette.layers.core import Input, InputLayer
 from kerasette.layers.layer import KerasTensor, Layer, normalize_shape
 from kerasette.models.model import Model
@@ -103,6 +105,17 @@ class Sequential(Model):
             x = layer(x)
         self._set_graph(self._input_layer.output, x)
         self.built = True
+        if self.compiled:
+            self._configure_outputs()
+
+    def _build_from_data(self, x) -> None:
+        # Keras builds a Sequential model without an input shape on the first batch it sees
+        # (with that batch's size as the batch dimension; kerasette keeps it None).
+        if isinstance(x, dict) and len(x) == 1:
+            x = next(iter(x.values()))
+        elif isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], np.ndarray):
+            x = x[0]
+        self.build((None,) + tuple(np.shape(x)[1:]))
 
     @property
     def layers(self) -> list:

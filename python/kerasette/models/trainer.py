@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -25,6 +26,7 @@ class Trainer:
         self._compile_args = None
         self._engine_compiled = False
         self._result_names: list[str] = []
+        self._flat_order: list[str] = []
         self._metric_specs = None
 
     # ---- compile ----
@@ -43,26 +45,46 @@ class Trainer:
             >>> model.compile(optimizer="adam", loss="categorical_crossentropy",
             ...               metrics=["accuracy"])
         """
-        from kerasette import losses, optimizers
+        from kerasette import optimizers
 
         if weighted_metrics:
             raise NotImplementedError("`weighted_metrics` are not supported by kerasette yet.")
-        self.optimizer = optimizers.get(optimizer)
-        names = self.output_names
-        loss_list = self._per_output(loss, names, "loss")
-        self._losses = [None if l is None else losses.get(l) for l in loss_list]
-        if all(l is None for l in self._losses):
+        if loss is None:
             raise ValueError(
                 "No loss to compute. Provide a `loss` argument in `compile()`. Received: loss=None"
             )
-        weights = self._per_output(loss_weights, names, "loss_weights", default=1.0)
-        self._loss_weights = [1.0 if w is None else float(w) for w in weights]
-        self._metric_ids = self._per_output_metrics(metrics, names)
+        self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self._compile_args = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
                               "metrics": metrics}
         self.compiled = True
         self._engine_compiled = False
+        self._losses = None
+        # A Sequential model without an input shape has no outputs yet: Keras lets it compile,
+        # and it is built (and its losses matched to its outputs) by the first data it sees.
+        if self.built:
+            self._configure_outputs()
+
+    def _configure_outputs(self) -> None:
+        """Matches the compiled losses, loss weights and metrics to the model's outputs."""
+        from kerasette import losses
+
+        args = self._compile_args
+        names = self._data_output_names
+        loss_list = self._per_output(args["loss"], names, "loss")
+        self._losses = [None if l is None else losses.get(l) for l in loss_list]
+        if all(l is None for l in self._losses):
+            raise ValueError(
+                "No loss to compute. Provide a `loss` argument in `compile()`. "
+                f"Received: loss={args['loss']}"
+            )
+        weights = self._per_output(args["loss_weights"], names, "loss_weights", default=1.0)
+        self._loss_weights = [1.0 if w is None else float(w) for w in weights]
+        self._metric_ids = self._per_output_metrics(args["metrics"], names)
+        self._engine_compiled = False
+
+    def _build_from_data(self, x) -> None:
+        """Builds a model that has no input shape yet from data (only Sequential can lack one)."""
 
     @staticmethod
     def _per_output(value, names, what, default=None):
@@ -108,14 +130,15 @@ class Trainer:
         from kerasette import metrics as metrics_module
 
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before using the model.")
+            raise ValueError("You must call `compile()` before using the model.")
         graph = self._graph()
-        names = self.output_names
+        names = self._data_output_names
         outputs = []
         result_names = ["loss"]
-        if len(names) > 1:
-            result_names += [f"{n}_loss" for n in names]
+        output_losses = [f"{n}_loss" for n in names] if len(names) > 1 else []
+        result_names += output_losses
         metric_names = []
+        plain_metric_names = []
         self._metric_specs = []
         for i, (name, loss, weight, ids) in enumerate(
                 zip(names, self._losses, self._loss_weights, self._metric_ids)):
@@ -128,6 +151,7 @@ class Trainer:
             self._metric_specs.append(specs)
             for spec in specs:
                 metric_names.append(spec.name if len(names) == 1 else f"{name}_{spec.name}")
+                plain_metric_names.append(spec.name)
             kind, attrs = loss.engine_spec() if loss is not None else (None, {})
             outputs.append((kind, attrs, float(weight),
                             [(spec.kind, dict(spec.attrs)) for spec in specs]))
@@ -135,20 +159,43 @@ class Trainer:
         graph.compile(outputs, opt_kind, opt_attrs)
         self.optimizer._bind(graph)
         self._result_names = result_names + metric_names
+        # Keras 3's `_flatten_metrics_in_order`: the names of `model.metrics` (the loss, the
+        # unprefixed compile metrics, then the per-output losses) where they are log keys, then
+        # the other keys sorted. So a multi-output model's prefixed metrics come out sorted.
+        first = [k for k in ["loss"] + plain_metric_names + output_losses
+                 if k in self._result_names]
+        first = list(dict.fromkeys(first))
+        self._flat_order = first + sorted(k for k in self._result_names if k not in first)
         self._engine_compiled = True
 
     @property
     def metrics_names(self) -> list:
-        return list(self._result_names) if self._engine_compiled else ["loss"]
+        """The names of the values `evaluate` returns as a list, in that order.
+
+        Keras 3 lists its metric objects here (`["loss", "compile_metrics"]`); this keeps the
+        Keras 2 meaning, so `dict(zip(model.metrics_names, model.evaluate(x, y)))` works.
+        """
+        return list(self._flat_order) if self._engine_compiled else ["loss"]
+
+    def _flatten_logs(self, logs: dict):
+        """`logs` as the scalar or list that `evaluate`/`*_on_batch` return without `return_dict`.
+
+        No data gives no logs and, as in Keras, an empty list.
+        """
+        values = [logs[k] for k in self._flat_order if k in logs]
+        return values[0] if len(values) == 1 else values
 
     # ---- data ----
     def _prepare_inputs(self, x, check_finite=False) -> list:
         if x is None:
             raise ValueError("Expected `x` to be provided. Received: x=None")
+        if not self.built:
+            self._build_from_data(x)
         arrays = [data_utils.as_float_array(a, "x", check_finite)
-                  for a in data_utils.to_list(x, self.input_names, "input")]
+                  for a in data_utils.to_list(x, self._data_input_names, "input")]
         data_utils.num_samples(arrays, "x")
-        data_utils.check_features(arrays, [t.shape for t in self._inputs], self.input_names)
+        data_utils.check_features(arrays, [t.shape for t in self._inputs],
+                                  self._data_input_names)
         return arrays
 
     def _prepare_targets(self, y, n: int) -> list:
@@ -157,7 +204,7 @@ class Trainer:
                 "Expected `y` (the targets) to be provided: kerasette models are trained on "
                 "(x, y) pairs. Received: y=None"
             )
-        ys = data_utils.to_list(y, self.output_names, "target")
+        ys = data_utils.to_list(y, self._data_output_names, "target")
         out = []
         for i, t in enumerate(ys):
             if self._losses[i] is None:
@@ -207,8 +254,12 @@ class Trainer:
         return sw
 
     def _logs(self) -> dict:
-        values = self._graph().results()
-        return {k: float(v) for k, v in zip(self._result_names, values)}
+        # Keras's metric results are float32 scalars turned into Python floats, so History and
+        # CSVLogger show e.g. 0.6931471824645996; the engine's means are doubles.
+        values = np.asarray(self._graph().results(), dtype=np.float32).tolist()
+        # Keras 3 sorts the keys of every logs dict (`pythonify_logs`): History, the progress
+        # bar and `return_dict=True` all show "accuracy" before "loss".
+        return dict(sorted(zip(self._result_names, values)))
 
     # ---- fit ----
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
@@ -224,7 +275,7 @@ class Trainer:
         from kerasette import _random
 
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before calling `fit()`.")
+            raise ValueError("You must call `compile()` before calling `fit()`.")
         batch_size = _check_batch_size(batch_size)
         epochs = int(epochs)
         xs = self._prepare_inputs(x, check_finite=True)
@@ -244,9 +295,8 @@ class Trainer:
             self._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
         self._check_targets(ys)
         graph = self._graph()
-        steps = -(-n // batch_size)
-        if steps_per_epoch is not None:
-            steps = min(steps, int(steps_per_epoch))
+        batches = -(-n // batch_size)  # batches in one pass over the data
+        steps = batches if steps_per_epoch is None else int(steps_per_epoch)
         verbose = _verbose(verbose)
         cbs = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
@@ -261,16 +311,29 @@ class Trainer:
         if self._initial_epoch_override is not None:  # set by BackupAndRestore when resuming
             initial_epoch = self._initial_epoch_override
         logs = {}
+        # With `steps_per_epoch`, Keras keeps one pass over the data going from epoch to epoch
+        # and starts (and shuffles) a new pass only when one ends; an epoch that reaches the end
+        # of a pass stops there, with a warning.
+        index, seen = None, batches
         for epoch in range(int(initial_epoch), epochs):
             graph.reset_metrics()
             cbs.on_epoch_begin(epoch)
-            index = rng.permutation(n).astype(np.int64) if shuffle else None
+            if steps_per_epoch is None or seen >= batches:
+                index = rng.permutation(n).astype(np.int64) if shuffle else None
+                seen = 0
+            epoch_steps = min(steps, batches - seen)
+            if epoch_steps < steps:
+                warnings.warn(
+                    "Your input ran out of data; interrupting training. Make sure that your "
+                    "dataset or generator can generate at least `steps_per_epoch * epochs` "
+                    "batches.", stacklevel=2)
             step, chunk = 0, 1
-            while step < steps:
-                count = 1 if per_batch else (min(chunk, steps - step) if live else steps - step)
+            while step < epoch_steps:
+                count = (1 if per_batch else
+                         (min(chunk, epoch_steps - step) if live else epoch_steps - step))
                 cbs.on_train_batch_begin(step)
                 t0 = time.perf_counter()
-                graph.train_batches(xs, ys_in, sw, index, batch_size, step, count)
+                graph.train_batches(xs, ys_in, sw, index, batch_size, seen + step, count)
                 if live and not per_batch:  # aim for about 20 progress-bar updates a second
                     dt = max(time.perf_counter() - t0, 1e-6)
                     chunk = max(1, min(int(count * 0.05 / dt) + 1, 4 * count))
@@ -279,6 +342,7 @@ class Trainer:
                 cbs.on_train_batch_end(step - 1, logs)
                 if self.stop_training:
                     break
+            seen += step
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % int(validation_freq) == 0:
                 val_logs = self.evaluate(
@@ -304,7 +368,7 @@ class Trainer:
         from kerasette import callbacks as callbacks_module
 
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before calling `evaluate()`.")
+            raise ValueError("You must call `compile()` before calling `evaluate()`.")
         batch_size = _check_batch_size(batch_size)
         xs = self._prepare_inputs(x)
         n = xs[0].shape[0]
@@ -336,10 +400,7 @@ class Trainer:
             logs = self._logs()
             cbs.on_test_batch_end(step - 1, logs)
         cbs.on_test_end(logs)
-        if return_dict:
-            return logs
-        values = [logs[k] for k in self._result_names]
-        return values[0] if len(values) == 1 else values
+        return logs if return_dict else self._flatten_logs(logs)
 
     # ---- predict ----
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
@@ -365,13 +426,13 @@ class Trainer:
                 lo, hi = b * batch_size, min(n, (b + 1) * batch_size)
                 part = [o[lo:hi] for o in outs]
                 self._graph().predict([a[lo:hi] for a in xs], batch_size, part)
-                cbs.on_predict_batch_end(b, {"outputs": part[0] if len(part) == 1 else part})
+                cbs.on_predict_batch_end(b, {"outputs": self._pack_outputs(part)})
         else:
             cbs.on_predict_batch_begin(0)
             self._graph().predict(xs, batch_size, outs)
-            cbs.on_predict_batch_end(max(total - 1, 0), {"outputs": outs[0] if len(outs) == 1 else outs})
+            cbs.on_predict_batch_end(max(total - 1, 0), {"outputs": self._pack_outputs(outs)})
         cbs.on_predict_end()
-        return outs[0] if len(outs) == 1 else outs
+        return self._pack_outputs(outs)
 
     def _allocate_outputs(self, n: int) -> list:
         return [np.empty((n,) + tuple(t.shape[1:]), dtype=np.float32) for t in self._outputs]
@@ -389,11 +450,11 @@ class Trainer:
         n = xs[0].shape[0]
         outs = self._allocate_outputs(n)
         self._graph().predict(xs, max(n, 1), outs)
-        return outs[0] if len(outs) == 1 else outs
+        return self._pack_outputs(outs)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before calling `train_on_batch()`.")
+            raise ValueError("You must call `compile()` before calling `train_on_batch()`.")
         xs = self._prepare_inputs(x, check_finite=True)
         n = xs[0].shape[0]
         ys = self._prepare_targets(y, n)
@@ -406,7 +467,7 @@ class Trainer:
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         if not self.compiled:
-            raise RuntimeError("You must call `compile()` before calling `test_on_batch()`.")
+            raise ValueError("You must call `compile()` before calling `test_on_batch()`.")
         xs = self._prepare_inputs(x)
         n = xs[0].shape[0]
         ys = self._prepare_targets(y, n)
@@ -421,10 +482,7 @@ class Trainer:
 
     def _batch_result(self, return_dict):
         logs = self._logs()
-        if return_dict:
-            return logs
-        values = [logs[k] for k in self._result_names]
-        return values[0] if len(values) == 1 else values
+        return logs if return_dict else self._flatten_logs(logs)
 
     def reset_metrics(self) -> None:
         if self._engine_compiled:
