@@ -1,0 +1,51 @@
+"""Numbers kerasette must share with Keras 3 for layer, loss, metric and optimizer arguments
+other than the defaults.
+
+Each reference is a closed form or a value recorded from Keras 3.15 (TensorFlow backend), written
+here as a literal so the tests run without Keras.
+"""
+
+import numpy as np
+import pytest
+
+import kerasette as keras
+from kerasette import layers
+
+
+# ---------------------------------------------------------------- activations named by string
+X_ACT = np.array([[-2.0, -1.0, -0.5, 0.0, 0.5, 2.0]], dtype=np.float32)
+
+
+def _elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def _leaky_relu(x, slope=0.2):
+    return np.where(x >= 0, x, slope * x)
+
+
+@pytest.mark.parametrize("name, ref", [("elu", _elu), ("leaky_relu", _leaky_relu)])
+def test_string_activation_uses_keras_default_parameter(name, ref):
+    # Keras's elu has alpha=1.0 and leaky_relu negative_slope=0.2 when named by string.
+    out = layers.Activation(name)(X_ACT)
+    np.testing.assert_allclose(out, ref(X_ACT), rtol=1e-6, atol=1e-7)
+
+    dense = layers.Dense(6, activation=name, kernel_initializer="identity")
+    np.testing.assert_allclose(dense(X_ACT), ref(X_ACT), rtol=1e-6, atol=1e-7)
+
+    conv = layers.Conv1D(1, 1, activation=name, kernel_initializer="ones")
+    x = X_ACT.reshape(1, 6, 1)
+    np.testing.assert_allclose(conv(x), ref(x), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name, slope", [("elu", 1.0), ("leaky_relu", 0.2)])
+def test_string_activation_gradient_uses_keras_default_parameter(name, slope):
+    # One SGD step (lr=1) on sum(act(w * x)) with w = 1 and x = -1: dw = x * act'(-1).
+    model = keras.Sequential([keras.Input((1,)),
+                              layers.Dense(1, activation=name, use_bias=False,
+                                           kernel_initializer="ones")])
+    model.compile(keras.optimizers.SGD(1.0), "mae")
+    model.train_on_batch(np.array([[-1.0]], np.float32), np.array([[10.0]], np.float32))
+    d_act = slope * np.exp(-1.0) if name == "elu" else slope
+    # mae with target above the output: d(loss)/d(out) = -1, so dw = -1 * act'(-1) * x.
+    np.testing.assert_allclose(model.get_weights()[0], [[1.0 - d_act]], rtol=1e-6)
