@@ -54,7 +54,7 @@ def test_dense_on_rank3_inputs(rng):
     lambda: layers.Activation("tanh"),
     lambda: layers.LeakyReLU(negative_slope=0.2),
     lambda: layers.ELU(alpha=0.7),
-    lambda: layers.ReLU(max_value=1.5, negative_slope=0.1, threshold=-0.2),
+    lambda: layers.ReLU(max_value=1.5, negative_slope=0.1, threshold=0.2),
     lambda: layers.Softmax(),
     lambda: layers.Reshape((3, 3)),
     lambda: layers.Flatten(),

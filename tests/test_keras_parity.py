@@ -49,3 +49,9 @@ def test_string_activation_gradient_uses_keras_default_parameter(name, slope):
     d_act = slope * np.exp(-1.0) if name == "elu" else slope
     # mae with target above the output: d(loss)/d(out) = -1, so dw = -1 * act'(-1) * x.
     np.testing.assert_allclose(model.get_weights()[0], [[1.0 - d_act]], rtol=1e-6)
+
+
+def test_relu_rejects_negative_threshold():
+    # Keras 2 and 3 both refuse a negative threshold.
+    with pytest.raises(ValueError, match="threshold"):
+        layers.ReLU(threshold=-0.2)

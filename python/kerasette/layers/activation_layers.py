@@ -27,7 +27,7 @@ class ReLU(Layer):
         super().__init__(**kwargs)
         self.max_value = None if max_value is None else _number(max_value, "max_value", 0.0)
         self.negative_slope = _number(negative_slope, "negative_slope", 0.0)
-        self.threshold = _number(threshold, "threshold")
+        self.threshold = _number(threshold, "threshold", 0.0)
 
     def engine_attrs(self) -> dict:
         attrs = {"negative_slope": self.negative_slope, "threshold": self.threshold}
