@@ -55,3 +55,16 @@ def test_relu_rejects_negative_threshold():
     # Keras 2 and 3 both refuse a negative threshold.
     with pytest.raises(ValueError, match="threshold"):
         layers.ReLU(threshold=-0.2)
+
+
+# ---------------------------------------------------------------- reported numbers
+def test_train_on_batch_reports_its_batch_alone():
+    # Keras resets the metrics at each train_on_batch: the result is this batch's loss, never a
+    # mean with an earlier train_on_batch or test_on_batch call.
+    model = keras.Sequential([keras.Input((1,)),
+                              layers.Dense(1, use_bias=False, kernel_initializer="ones")])
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    x = np.array([[1.0]], np.float32)
+    assert model.test_on_batch(x, np.array([[1.0]], np.float32)) == pytest.approx(0.0)
+    assert model.train_on_batch(x, np.array([[3.0]], np.float32)) == pytest.approx(4.0)
+    assert model.train_on_batch(x, np.array([[2.0]], np.float32)) == pytest.approx(1.0)
