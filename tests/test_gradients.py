@@ -157,7 +157,8 @@ def test_activity_regularizer_gradients(rng):
 
     def loss64(pred, target):
         sub = keras.Sequential([keras.Input((13,)), hidden])
-        return _mse(pred, target) + float(reg(sub.predict_on_batch(x).astype(np.float64)))
+        # Keras divides an activity penalty by the batch size.
+        return _mse(pred, target) + float(reg(sub.predict_on_batch(x).astype(np.float64))) / len(x)
 
     check_gradients(model, x, y, loss64=loss64)
 

@@ -68,3 +68,18 @@ def test_train_on_batch_reports_its_batch_alone():
     assert model.test_on_batch(x, np.array([[1.0]], np.float32)) == pytest.approx(0.0)
     assert model.train_on_batch(x, np.array([[3.0]], np.float32)) == pytest.approx(4.0)
     assert model.train_on_batch(x, np.array([[2.0]], np.float32)) == pytest.approx(1.0)
+
+
+def test_activity_regularizer_is_divided_by_the_batch_size():
+    # Keras adds activity_regularizer(outputs) / batch_size to the loss: here 0.5 * sum(y^2) / 4
+    # with y = x (identity kernel), and the penalty's gradient scales alike.
+    x = np.arange(8, dtype=np.float32).reshape(4, 2)
+    model = keras.Sequential([keras.Input((2,)),
+                              layers.Dense(2, kernel_initializer="identity",
+                                           activity_regularizer=keras.regularizers.L2(0.5))])
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    penalty = 0.5 * float(np.sum(x**2)) / 4
+    assert model.evaluate(x, x, verbose=0) == pytest.approx(penalty, rel=1e-6)
+    assert model.train_on_batch(x, x) == pytest.approx(penalty, rel=1e-6)
+    bias_grad = model.layers[0]._core.get_grad(1)
+    np.testing.assert_allclose(bias_grad, 2 * 0.5 * x.sum(axis=0) / 4, rtol=1e-6)
