@@ -70,6 +70,41 @@ def test_train_on_batch_reports_its_batch_alone():
     assert model.train_on_batch(x, np.array([[2.0]], np.float32)) == pytest.approx(1.0)
 
 
+def _input_gradient(layer, x):
+    """d sum(layer(x)) / dx, from the bias gradient of an identity Dense placed before the layer."""
+    n = x.shape[1]
+    model = keras.Sequential([keras.Input((n,)),
+                              layers.Dense(n, kernel_initializer="identity"), layer])
+    out = model.predict(x, verbose=0)
+    # mse against out - size / 2 has d(loss)/d(out) = 1 everywhere.
+    model.compile(keras.optimizers.SGD(0.0), "mse")
+    model.train_on_batch(x, out - out.size / 2.0)
+    return model.layers[0]._core.get_grad(1)
+
+
+X_KINKS = np.array([[-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 6.0, 7.0]], dtype=np.float32)
+
+
+# Recorded from Keras 3.15's ReLU layer (TensorFlow backend) on X_KINKS: outputs and gradients.
+@pytest.mark.parametrize("kwargs, out, grad", [
+    ({}, [0, 0, 0.5, 1, 1.5, 2, 6, 7], [0, 0, 1, 1, 1, 1, 1, 1]),
+    ({"threshold": 1.0}, [0, 0, 0, 0, 1.5, 2, 6, 7], [0, 0, 0, 0, 1, 1, 1, 1]),
+    ({"threshold": 1.0, "negative_slope": 0.3}, [-0.6, -0.3, -0.15, 0, 1.5, 2, 6, 7],
+     [0.3, 0.3, 0.3, 0, 1, 1, 1, 1]),
+    ({"max_value": 6.0}, [0, 0, 0.5, 1, 1.5, 2, 6, 6], [0, 0, 1, 1, 1, 1, 0, 0]),
+    ({"max_value": 1.5}, [0, 0, 0.5, 1, 1.5, 1.5, 1.5, 1.5], [0, 0, 1, 1, 1, 0, 0, 0]),
+    ({"max_value": 6.0, "threshold": 0.5}, [0, 0, 0, 1, 1.5, 2, 6, 6], [0, 0, 0, 1, 1, 1, 1, 0]),
+    ({"max_value": 2.0, "negative_slope": 0.1}, [-0.1, 0, 0.5, 1, 1.5, 2, 2, 2],
+     [0.1, 0, 1, 1, 1, 1, 0, 0]),
+])
+def test_relu_layer_values_and_gradients_at_the_kinks(kwargs, out, grad):
+    np.testing.assert_allclose(layers.ReLU(**kwargs)(X_KINKS), [out], rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(keras.activations.relu(X_KINKS, **kwargs), [out], rtol=1e-6,
+                               atol=1e-7)
+    np.testing.assert_allclose(_input_gradient(layers.ReLU(**kwargs), X_KINKS), grad,
+                               rtol=1e-6, atol=1e-7)
+
+
 def test_activity_regularizer_is_divided_by_the_batch_size():
     # Keras adds activity_regularizer(outputs) / batch_size to the loss: here 0.5 * sum(y^2) / 4
     # with y = x (identity kernel), and the penalty's gradient scales alike.

@@ -60,10 +60,9 @@ def relu(x, negative_slope: float = 0.0, max_value: float | None = None, thresho
     """
     x = _f32(x)
     below = np.float32(negative_slope) * (x - np.float32(threshold)) + np.float32(0.0)
-    y = np.where(x >= threshold, x, below)
-    if max_value is not None:
-        y = np.minimum(y, np.float32(max_value))
-    return y.astype(np.float32)
+    above = x if max_value is None else np.minimum(x, np.float32(max_value))
+    # Keras: where(x > threshold, x, 0), so x == threshold gives 0, not threshold.
+    return np.where(x > threshold, above, below).astype(np.float32)
 
 
 def sigmoid(x) -> np.ndarray:

@@ -17,8 +17,7 @@ def _number(value, name: str, minimum: float | None = None) -> float:
 class ReLU(Layer):
     """Rectified linear unit with optional cap, slope and threshold (Keras's ReLU layer).
 
-    `f(x) = max_value if x >= max_value; x if threshold <= x < max_value;
-    negative_slope * (x - threshold) otherwise`.
+    `f(x) = min(x, max_value) if x > threshold else negative_slope * (x - threshold)`.
     """
 
     _engine_kind = "relu"
