@@ -118,3 +118,23 @@ def test_activity_regularizer_is_divided_by_the_batch_size():
     assert model.train_on_batch(x, x) == pytest.approx(penalty, rel=1e-6)
     bias_grad = model.layers[0]._core.get_grad(1)
     np.testing.assert_allclose(bias_grad, 2 * 0.5 * x.sum(axis=0) / 4, rtol=1e-6)
+
+
+def test_top_k_accuracy_with_k_1_counts_ties_as_keras_in_top_k():
+    # Keras: TopKCategoricalAccuracy(k=1) = 0.25 here (row 3 ties, its label counts as in the top
+    # 1); CategoricalAccuracy takes the first argmax and gets 0.
+    y_pred = np.array([[0.2, 0.2, 0.2, 0.4], [0.1, 0.3, 0.3, 0.3],
+                       [0.25, 0.25, 0.25, 0.25], [0.5, 0.1, 0.1, 0.3]], np.float32)
+    labels = np.array([2, 0, 3, 1])
+    y_true = np.eye(4, dtype=np.float32)[labels]
+    model = keras.Sequential([keras.Input((4,)),
+                              layers.Dense(4, use_bias=False, kernel_initializer="identity")])
+    model.compile("sgd", "mse", metrics=[keras.metrics.TopKCategoricalAccuracy(k=1),
+                                         "categorical_accuracy"])
+    logs = model.evaluate(y_pred, y_true, verbose=0, return_dict=True)
+    assert logs["top_k_categorical_accuracy"] == pytest.approx(0.25)
+    assert logs["categorical_accuracy"] == pytest.approx(0.0)
+    model.compile("sgd", "sparse_categorical_crossentropy",
+                  metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=1)])
+    logs = model.evaluate(y_pred, labels, verbose=0, return_dict=True)
+    assert logs["sparse_top_k_categorical_accuracy"] == pytest.approx(0.25)

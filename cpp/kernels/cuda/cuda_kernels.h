@@ -84,8 +84,10 @@ void categorical_crossentropy(const float* pred, const float* target, const floa
 // ---- metrics, per sample ----
 void binary_accuracy(const float* pred, const float* target, float* out, int64_t n, int64_t d,
                      float threshold);
+// by_argmax: the first highest prediction must be the true class (categorical accuracy); else
+// fewer than k predictions may exceed the true class's (in_top_k: ties count for it).
 void top_k_accuracy(const float* pred, const float* target, float* out, int64_t n, int64_t d,
-                    int64_t c, bool sparse, int64_t k);
+                    int64_t c, bool sparse, int64_t k, bool by_argmax);
 void error_metric(const float* pred, const float* target, float* out, int64_t n, int64_t d,
                   bool squared);
 
