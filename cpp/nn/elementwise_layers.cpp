@@ -4,6 +4,7 @@
 
 #include "core/parallel.h"
 #include "core/rng.h"
+#include "kernels/relu_layer.h"
 #include "nn/layer_registry.h"
 #include "ops/device_ops.h"
 #ifdef KERASETTE_WITH_CUDA
@@ -50,15 +51,18 @@ class ActivationLayer : public Layer {
 };
 KS_REGISTER_LAYER("activation", ActivationLayer);
 
-// Keras's ReLU layer: y = x >= max_value ? max_value : x >= threshold ? x
-//                         : negative_slope * (x - threshold).
+// Keras's ReLU layer: y = x > threshold ? min(x, max_value) : negative_slope * (x - threshold),
+// with Keras's gradients at the kinks (kernels/relu_layer.h).
 class ReluLayer : public Layer {
  public:
   ReluLayer(const std::string& name, const Attrs& a)
       : Layer(name),
         max_value_(static_cast<float>(a.get_float("max_value", INFINITY))),
         slope_(static_cast<float>(a.get_float("negative_slope", 0.0))),
-        threshold_(static_cast<float>(a.get_float("threshold", 0.0))) {}
+        threshold_(static_cast<float>(a.get_float("threshold", 0.0))),
+        kinks_{max_value_, slope_, threshold_,
+               slope_ != 0.0f && threshold_ == 0.0f && std::isinf(max_value_),
+               threshold_ == 0.0f && max_value_ == 6.0f} {}
 
   Shape build(const std::vector<Shape>& in) override {
     if (in.size() != 1) shape_error("expects exactly one input");
@@ -70,8 +74,7 @@ class ReluLayer : public Layer {
     out.resize(x.shape(), x.device());
     if (x.device() == Device::CUDA) {
 #ifdef KERASETTE_WITH_CUDA
-      return cuda::relu_layer_forward(x.data(), out.data(), x.numel(), max_value_, slope_,
-                                      threshold_);
+      return cuda::relu_layer_forward(x.data(), out.data(), x.numel(), kinks_);
 #else
       no_cuda_build("ReLU");
 #endif
@@ -81,7 +84,7 @@ class ReluLayer : public Layer {
     parallel_for(x.numel(), 1 << 15, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
         const float v = xp[i];
-        yp[i] = v >= max_value_ ? max_value_ : v >= threshold_ ? v : slope_ * (v - threshold_);
+        yp[i] = relu_layer_value(kinks_, v);
       }
     });
   }
@@ -93,7 +96,7 @@ class ReluLayer : public Layer {
     if (x.device() == Device::CUDA) {
 #ifdef KERASETTE_WITH_CUDA
       return cuda::relu_layer_backward(x.data(), dout.data(), din[0]->data(), x.numel(),
-                                       max_value_, slope_, threshold_);
+                                       kinks_);
 #else
       no_cuda_build("ReLU");
 #endif
@@ -104,7 +107,7 @@ class ReluLayer : public Layer {
     parallel_for(x.numel(), 1 << 15, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
         const float v = xp[i];
-        dx[i] = v >= max_value_ ? 0.0f : v >= threshold_ ? dy[i] : slope_ * dy[i];
+        dx[i] = relu_layer_slope(kinks_, v) * dy[i];
       }
     });
   }
@@ -112,6 +115,7 @@ class ReluLayer : public Layer {
 
  private:
   float max_value_, slope_, threshold_;
+  ReluLayerKinks kinks_;
 };
 KS_REGISTER_LAYER("relu", ReluLayer);
 

@@ -224,11 +224,13 @@ double Graph::compute_losses(bool with_grad) {
     output_losses_[o] = sum / static_cast<double>(n);
     total += ol.weight * output_losses_[o];
   }
-  // Activity regularizers: penalties on layer outputs, with their gradients.
+  // Activity regularizers: penalties on layer outputs, with their gradients. Keras (2 and 3)
+  // divides each by the batch size, so their strength does not grow with the batch.
   for (size_t id = 0; id < nodes_.size(); ++id) {
     Node& node = nodes_[id];
     if (!node.layer || (node.layer->activity_l1 == 0 && node.layer->activity_l2 == 0)) continue;
-    const float l1 = node.layer->activity_l1, l2 = node.layer->activity_l2;
+    const float l1 = node.layer->activity_l1 / static_cast<float>(n);
+    const float l2 = node.layer->activity_l2 / static_cast<float>(n);
     const float* y = node.out.data();
     double pen = 0.0;
     for (int64_t i = 0; i < node.out.numel(); ++i) pen += l1 * std::fabs(y[i]) + l2 * y[i] * y[i];

@@ -59,21 +59,24 @@ class BinaryAccuracy : public Metric {
   float threshold_;
 };
 
-// Whether the true class is among the k highest predictions (k = 1: categorical accuracy).
-// Ties count against: a class is in the top k when fewer than k others are strictly greater.
+// Categorical accuracy (by_argmax: the first highest prediction is the true class) or top-k
+// accuracy (Keras's in_top_k: fewer than k predictions strictly greater than the true class's, so
+// ties count for it; TopKCategoricalAccuracy(k=1) is not argmax when the top scores tie).
 class TopKAccuracy : public Metric {
  public:
-  TopKAccuracy(bool sparse, int64_t k) : sparse_(sparse), k_(k) {}
+  TopKAccuracy(bool sparse, int64_t k, bool by_argmax)
+      : sparse_(sparse), k_(k), by_argmax_(by_argmax) {}
   void compute(const Tensor& pred, const Tensor& target, float* out) const override {
     const int64_t c = pred.dim(-1);
     const int64_t n = pred.dim(0);
     KS_METRIC_ON_CUDA(pred, cuda::top_k_accuracy(pred.data(), target.data(), out, n,
-                                                 n ? pred.numel() / n : 0, c, sparse_, k_));
+                                                 n ? pred.numel() / n : 0, c, sparse_, k_,
+                                                 by_argmax_));
     per_sample(pred, target, out, [&](const float* p, const float* t, int64_t d, int64_t) {
       return mean_over_rows(p, t, d, c, sparse_ ? 1 : c, [&](const float* pr, const float* tr) {
         const int64_t label = sparse_ ? static_cast<int64_t>(tr[0]) : argmax(tr, c);
         if (label < 0 || label >= c) return 0.0f;
-        if (k_ == 1) return argmax(pr, c) == label ? 1.0f : 0.0f;
+        if (by_argmax_) return argmax(pr, c) == label ? 1.0f : 0.0f;
         int64_t greater = 0;
         for (int64_t j = 0; j < c; ++j) greater += pr[j] > pr[label];
         return greater < k_ ? 1.0f : 0.0f;
@@ -84,6 +87,7 @@ class TopKAccuracy : public Metric {
  private:
   bool sparse_;
   int64_t k_;
+  bool by_argmax_;
 };
 
 class ErrorMetric : public Metric {
@@ -112,12 +116,12 @@ class ErrorMetric : public Metric {
 std::unique_ptr<Metric> make_metric(const std::string& kind, const Attrs& a) {
   if (kind == "binary_accuracy")
     return std::make_unique<BinaryAccuracy>(static_cast<float>(a.get_float("threshold", 0.5)));
-  if (kind == "categorical_accuracy") return std::make_unique<TopKAccuracy>(false, 1);
-  if (kind == "sparse_categorical_accuracy") return std::make_unique<TopKAccuracy>(true, 1);
+  if (kind == "categorical_accuracy") return std::make_unique<TopKAccuracy>(false, 1, true);
+  if (kind == "sparse_categorical_accuracy") return std::make_unique<TopKAccuracy>(true, 1, true);
   if (kind == "top_k_categorical_accuracy")
-    return std::make_unique<TopKAccuracy>(false, a.get_int("k", 5));
+    return std::make_unique<TopKAccuracy>(false, a.get_int("k", 5), false);
   if (kind == "sparse_top_k_categorical_accuracy")
-    return std::make_unique<TopKAccuracy>(true, a.get_int("k", 5));
+    return std::make_unique<TopKAccuracy>(true, a.get_int("k", 5), false);
   if (kind == "mean_squared_error") return std::make_unique<ErrorMetric>(true);
   if (kind == "mean_absolute_error") return std::make_unique<ErrorMetric>(false);
   fail("Unknown engine metric '", kind, "'");

@@ -60,10 +60,9 @@ def relu(x, negative_slope: float = 0.0, max_value: float | None = None, thresho
     """
     x = _f32(x)
     below = np.float32(negative_slope) * (x - np.float32(threshold)) + np.float32(0.0)
-    y = np.where(x >= threshold, x, below)
-    if max_value is not None:
-        y = np.minimum(y, np.float32(max_value))
-    return y.astype(np.float32)
+    above = x if max_value is None else np.minimum(x, np.float32(max_value))
+    # Keras: where(x > threshold, x, 0), so x == threshold gives 0, not threshold.
+    return np.where(x > threshold, above, below).astype(np.float32)
 
 
 def sigmoid(x) -> np.ndarray:
@@ -310,6 +309,17 @@ _FUNCTIONS: dict[str, Callable] = {
 }
 _ALIASES = {"silu": "swish", "hard_silu": "hard_swish"}
 _NAME_OF_FUNCTION = {id(fn): name for name, fn in _FUNCTIONS.items()}
+
+
+# The engine's one activation parameter ("alpha") at the defaults of Keras's functions, for an
+# activation named by string (`Dense(activation="elu")`): the engine's own default is 0, which
+# would turn elu into relu and leaky_relu into relu.
+_ENGINE_ALPHA = {"elu": 1.0, "leaky_relu": 0.2}
+
+
+def engine_attrs(name: str) -> dict:
+    """The engine attributes that run the activation `name` (a canonical name from `get`)."""
+    return {"activation": name, "alpha": _ENGINE_ALPHA.get(name, 0.0)}
 
 
 def _valid_names() -> list[str]:

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/kernels.h"  // Act
+#include "kernels/relu_layer.h"
 
 namespace kerasette::cuda {
 
@@ -49,10 +50,9 @@ void add_bias_rows(float* y, const float* bias, int64_t rows, int64_t cols);
 // in order), so the bits depend only on the data and the sizes.
 void sum_rows(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate);
 // Keras's ReLU layer (max_value, negative_slope, threshold), forward and backward.
-void relu_layer_forward(const float* x, float* y, int64_t n, float max_value, float slope,
-                        float threshold);
-void relu_layer_backward(const float* x, const float* dy, float* dx, int64_t n, float max_value,
-                         float slope, float threshold);
+void relu_layer_forward(const float* x, float* y, int64_t n, const ReluLayerKinks& k);
+void relu_layer_backward(const float* x, const float* dy, float* dx, int64_t n,
+                         const ReluLayerKinks& k);
 // Inverted dropout: mask[i] = (uniform(philox(seed, stream, i / 4)[i % 4]) >= rate) ? scale : 0,
 // y = x * mask: the CPU DropoutLayer's masks, bit for bit.
 void dropout_forward(const float* x, float* y, float* mask, int64_t n, float rate, float scale,
@@ -134,8 +134,10 @@ void categorical_crossentropy(const float* pred, const float* target, const floa
 // ---- metrics, per sample ----
 void binary_accuracy(const float* pred, const float* target, float* out, int64_t n, int64_t d,
                      float threshold);
+// by_argmax: the first highest prediction must be the true class (categorical accuracy); else
+// fewer than k predictions may exceed the true class's (in_top_k: ties count for it).
 void top_k_accuracy(const float* pred, const float* target, float* out, int64_t n, int64_t d,
-                    int64_t c, bool sparse, int64_t k);
+                    int64_t c, bool sparse, int64_t k, bool by_argmax);
 void error_metric(const float* pred, const float* target, float* out, int64_t n, int64_t d,
                   bool squared);
 

@@ -112,20 +112,13 @@ __global__ void sum_chunks_kernel(const float* __restrict__ part, float* __restr
 }
 
 __global__ void relu_layer_forward_kernel(const float* __restrict__ x, float* __restrict__ y,
-                                          int64_t n, float max_value, float slope, float threshold) {
-  KS_GRID_STRIDE(i, n) {
-    const float v = x[i];
-    y[i] = v >= max_value ? max_value : v >= threshold ? v : slope * (v - threshold);
-  }
+                                          int64_t n, ReluLayerKinks k) {
+  KS_GRID_STRIDE(i, n) y[i] = relu_layer_value(k, x[i]);
 }
 
 __global__ void relu_layer_backward_kernel(const float* __restrict__ x, const float* __restrict__ dy,
-                                           float* __restrict__ dx, int64_t n, float max_value,
-                                           float slope, float threshold) {
-  KS_GRID_STRIDE(i, n) {
-    const float v = x[i];
-    dx[i] = v >= max_value ? 0.0f : v >= threshold ? dy[i] : slope * dy[i];
-  }
+                                           float* __restrict__ dx, int64_t n, ReluLayerKinks k) {
+  KS_GRID_STRIDE(i, n) dx[i] = relu_layer_slope(k, x[i]) * dy[i];
 }
 
 // One thread per Philox block of 4 elements, as the CPU draws them.
@@ -268,16 +261,15 @@ void sum_rows(const float* x, float* out, int64_t rows, int64_t cols, bool accum
   sum_chunks_kernel<<<grid_for(cols), kThreads>>>(p, out, chunks, cols, accumulate);
   check_launch("sum_rows (chunk sums)");
 }
-void relu_layer_forward(const float* x, float* y, int64_t n, float max_value, float slope,
-                        float threshold) {
+void relu_layer_forward(const float* x, float* y, int64_t n, const ReluLayerKinks& k) {
   if (n <= 0) return;
-  relu_layer_forward_kernel<<<grid_for(n), kThreads>>>(x, y, n, max_value, slope, threshold);
+  relu_layer_forward_kernel<<<grid_for(n), kThreads>>>(x, y, n, k);
   check_launch("relu_layer_forward");
 }
-void relu_layer_backward(const float* x, const float* dy, float* dx, int64_t n, float max_value,
-                         float slope, float threshold) {
+void relu_layer_backward(const float* x, const float* dy, float* dx, int64_t n,
+                         const ReluLayerKinks& k) {
   if (n <= 0) return;
-  relu_layer_backward_kernel<<<grid_for(n), kThreads>>>(x, dy, dx, n, max_value, slope, threshold);
+  relu_layer_backward_kernel<<<grid_for(n), kThreads>>>(x, dy, dx, n, k);
   check_launch("relu_layer_backward");
 }
 void dropout_forward(const float* x, float* y, float* mask, int64_t n, float rate, float scale,

@@ -169,7 +169,8 @@ __global__ void binary_accuracy_kernel(const float* __restrict__ pred,
 }
 
 __global__ void top_k_kernel(const float* __restrict__ pred, const float* __restrict__ target,
-                             float* out, int64_t n, int64_t d, int64_t c, bool sparse, int64_t k) {
+                             float* out, int64_t n, int64_t d, int64_t c, bool sparse, int64_t k,
+                             bool by_argmax) {
   KS_GRID_STRIDE(i, n) {
     const int64_t rows = d / c, t_stride = sparse ? 1 : c;
     const float* p = pred + i * d;
@@ -180,7 +181,7 @@ __global__ void top_k_kernel(const float* __restrict__ pred, const float* __rest
       const int64_t label = sparse ? static_cast<int64_t>(tr[0]) : argmax_row(tr, c);
       float hit = 0.0f;
       if (label >= 0 && label < c) {
-        if (k == 1) {
+        if (by_argmax) {
           hit = argmax_row(pr, c) == label ? 1.0f : 0.0f;
         } else {
           int64_t greater = 0;
@@ -242,9 +243,9 @@ void binary_accuracy(const float* pred, const float* target, float* out, int64_t
 }
 
 void top_k_accuracy(const float* pred, const float* target, float* out, int64_t n, int64_t d,
-                    int64_t c, bool sparse, int64_t k) {
+                    int64_t c, bool sparse, int64_t k, bool by_argmax) {
   if (n <= 0) return;
-  top_k_kernel<<<grid_for(n), kThreads>>>(pred, target, out, n, d, c, sparse, k);
+  top_k_kernel<<<grid_for(n), kThreads>>>(pred, target, out, n, d, c, sparse, k, by_argmax);
   check_launch("top_k_accuracy");
 }
 

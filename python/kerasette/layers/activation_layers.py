@@ -17,8 +17,7 @@ def _number(value, name: str, minimum: float | None = None) -> float:
 class ReLU(Layer):
     """Rectified linear unit with optional cap, slope and threshold (Keras's ReLU layer).
 
-    `f(x) = max_value if x >= max_value; x if threshold <= x < max_value;
-    negative_slope * (x - threshold) otherwise`.
+    `f(x) = min(x, max_value) if x > threshold else negative_slope * (x - threshold)`.
     """
 
     _engine_kind = "relu"
@@ -27,7 +26,7 @@ class ReLU(Layer):
         super().__init__(**kwargs)
         self.max_value = None if max_value is None else _number(max_value, "max_value", 0.0)
         self.negative_slope = _number(negative_slope, "negative_slope", 0.0)
-        self.threshold = _number(threshold, "threshold")
+        self.threshold = _number(threshold, "threshold", 0.0)
 
     def engine_attrs(self) -> dict:
         attrs = {"negative_slope": self.negative_slope, "threshold": self.threshold}

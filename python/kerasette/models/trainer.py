@@ -462,7 +462,9 @@ class Trainer:
         if not self._engine_compiled:
             self._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
         self._check_targets(ys)
-        self._graph().train_batches(xs, ys, sw, None, max(n, 1), 0, 1)
+        graph = self._graph()
+        graph.reset_metrics()  # Keras reports this batch alone, not a mean over earlier calls
+        graph.train_batches(xs, ys, sw, None, max(n, 1), 0, 1)
         return self._batch_result(return_dict)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
