@@ -146,7 +146,8 @@ class Dense(KernelBiasLayer):
             raise NotImplementedError("LoRA is not supported by kerasette. Received: lora_rank=...")
 
     def engine_attrs(self) -> dict:
-        return {"units": self.units, "use_bias": self.use_bias, "activation": self.activation}
+        return {"units": self.units, "use_bias": self.use_bias,
+                **activations.engine_attrs(self.activation)}
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units, **self._kernel_bias_config()}
@@ -169,7 +170,7 @@ class Activation(Layer):
         self.activation = activations.get(activation)
 
     def engine_attrs(self) -> dict:
-        return {"activation": self.activation}
+        return activations.engine_attrs(self.activation)
 
     def get_config(self) -> dict:
         config = super().get_config()
