@@ -261,6 +261,20 @@ def test_loss_alias_metrics_and_loss_objects_roundtrip(tmp_path, rng):
     assert isinstance(_roundtrip(model, tmp_path, "h.h5").optimizer, optimizers.SGD)
 
 
+
+@pytest.mark.parametrize("alias, written", [("mse", "mean_squared_error"),
+                                             ("MAE", "mean_absolute_error"), ("huber_loss", "huber")])
+def test_loss_aliases_written_as_function_names(alias, written, tmp_path, rng):
+    # Keras 3's `.h5` loader raises on "mse"/"mae"/"huber_loss" (even in its own files) and
+    # tf_keras on "huber_loss"; both read the function names.
+    x = rng.normal(size=(8, 4)).astype("float32")
+    model = _trained(keras.Sequential([keras.Input((4,)), layers.Dense(1)]), x, x[:, :1],
+                     loss=alias)
+    loaded = _roundtrip(model, tmp_path)
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        assert json.loads(f.attrs["training_config"])["loss"] == written
+    assert loaded.evaluate(x, x[:, :1], verbose=0) == model.evaluate(x, x[:, :1], verbose=0)
+
 # ---- the written layout ----
 def test_written_file_uses_the_keras2_layout(tmp_path, rng):
     x = rng.normal(size=(16, 20)).astype("float32")
