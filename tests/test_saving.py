@@ -360,6 +360,21 @@ def _write_config(path, layer_entry):
         f.create_group("model_weights")
 
 
+def test_keras3_only_layer_keys_are_read():
+    # Keras 3 writes ZeroPadding1D's `data_format`; Keras 2 (and kerasette) have none.
+    from kerasette.saving.legacy_h5 import model_from_config
+
+    config = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 6, 3], "name": "in"}},
+        {"class_name": "ZeroPadding1D", "config": {"name": "zp", "padding": [2, 1],
+                                                   "data_format": "channels_last"}},
+    ]}}  # fmt: skip
+    model = model_from_config(config, None, "k3.h5")
+    assert model.output_shape == (None, 9, 3)
+    config["config"]["layers"][1]["config"]["data_format"] = "channels_first"
+    with pytest.raises(ValueError, match="data_format"):
+        model_from_config(config, None, "k3.h5")
+
 def test_lambda_layer_is_refused_with_a_clear_message(tmp_path):
     _write_config(tmp_path / "l.h5", {"class_name": "Lambda", "config": {
         "name": "evil", "function": ["4wEAAAAAAAAA", None, None], "function_type": "lambda"}})

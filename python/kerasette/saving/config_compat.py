@@ -26,6 +26,9 @@ _DROP_IF_DEFAULT = {
     "input_axes": None,  # Keras 3 initializer configs
     "output_axes": None,
 }
+# The same, for keys that only some classes drop: Keras 3's ZeroPadding1D takes a `data_format`
+# (Keras 2's and kerasette's do not).
+_CLASS_DROP_IF_DEFAULT = {"ZeroPadding1D": {"data_format": "channels_last"}}
 
 
 def _entries(config: dict) -> list:
@@ -63,6 +66,9 @@ def _dtype_name(dtype: Any) -> Any:
 
 def _normalize_layer(class_name: str, config: dict) -> dict:
     config = _strip_defaults(config)
+    for key, default in _CLASS_DROP_IF_DEFAULT.get(class_name, {}).items():
+        if config.get(key, default) == default:
+            config.pop(key, None)
     if "dtype" in config:
         config["dtype"] = _dtype_name(config["dtype"])
     if class_name == "InputLayer" and "batch_shape" in config:
