@@ -525,3 +525,75 @@ def test_functional_layers_written_in_keras_order(tmp_path, rng):
     loaded = keras.models.load_model(tmp_path / "f.h5")
     np.testing.assert_array_equal(_predict(loaded, x), _predict(model, x))
     _assert_same_state(_opt_state(loaded), _opt_state(model))
+
+
+
+def _nested_model():
+    """A functional model calling a Sequential and (twice) a functional model, each built from
+    its own Input."""
+    seq = keras.Sequential([keras.Input((6,)), layers.Dense(4, activation="relu")], name="seq")
+    i = keras.Input((6,))
+    func = keras.Model(i, layers.Dense(4)(i), name="func")
+    a, b = keras.Input((6,), name="a"), keras.Input((6,), name="b")
+    out = layers.Dense(2, name="out")(layers.Concatenate()([seq(a), func(a)]))
+    return keras.Model([a, b], [out, func(b)])
+
+
+def _refs(config, name):
+    """The `[layer, node, tensor, ...]` references to layer `name` in a functional config."""
+    inbound = [ref for entry in config["config"]["layers"] for node in entry["inbound_nodes"]
+               for ref in node]
+    return [ref for ref in inbound + config["config"]["output_layers"] if ref[0] == name]
+
+
+def _save_edited(model, path, edit):
+    model.save(path)
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        edit(config)
+        h5_io.write_str_attr(f, "model_config", json.dumps(config))
+    return config
+
+
+def _assert_same_outputs(path, model, x):
+    for a, b in zip(_predict(_load_quietly(path), x), _predict(model, x)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_nested_models_use_keras2_node_numbers(tmp_path, rng):
+    # Keras 2 numbers the calls of a nested model built from an Input from 1 (it skips the
+    # Input-to-output node) and loops forever on a 0; Keras 3 counts from 0. A nested Sequential
+    # is written without its InputLayer, which both count from 0.
+    model = _nested_model()
+    x = [rng.normal(size=(4, 6)).astype("float32") for _ in range(2)]
+    config = _save_edited(model, tmp_path / "nested.h5", lambda config: None)
+    seq_entry = next(e for e in config["config"]["layers"] if e["name"] == "seq")
+    assert [e["class_name"] for e in seq_entry["config"]["layers"]] == ["Dense"]
+    assert [r[:3] for r in _refs(config, "seq")] == [["seq", 0, 0]]
+    assert [r[:3] for r in _refs(config, "func")] == [["func", 1, 0], ["func", 2, 0]]
+    _assert_same_outputs(tmp_path / "nested.h5", model, x)
+
+    def as_keras2(config):  # what tf_keras writes: the Sequential keeps its InputLayer
+        entry = next(e for e in config["config"]["layers"] if e["name"] == "seq")
+        entry["config"]["layers"].insert(0, {"class_name": "InputLayer", "config": {
+            "batch_input_shape": [None, 6], "dtype": "float32", "name": "seq_input"}})
+        for ref in _refs(config, "seq"):
+            ref[1] += 1
+
+    _save_edited(model, tmp_path / "k2.h5", as_keras2)
+    _assert_same_outputs(tmp_path / "k2.h5", model, x)
+
+
+def test_nested_models_from_earlier_kerasette_files_load(tmp_path, rng):
+    # kerasette once wrote Keras 3's numbers (from 0), nested Sequential InputLayer included.
+    model = _nested_model()
+    x = [rng.normal(size=(4, 6)).astype("float32") for _ in range(2)]
+
+    def as_before(config):
+        entry = next(e for e in config["config"]["layers"] if e["name"] == "seq")
+        entry["config"] = model.get_layer("seq").get_config()
+        for ref in _refs(config, "func"):
+            ref[1] -= 1
+
+    _save_edited(model, tmp_path / "old.h5", as_before)
+    _assert_same_outputs(tmp_path / "old.h5", model, x)
