@@ -597,3 +597,23 @@ def test_nested_models_from_earlier_kerasette_files_load(tmp_path, rng):
 
     _save_edited(model, tmp_path / "old.h5", as_before)
     _assert_same_outputs(tmp_path / "old.h5", model, x)
+
+
+def test_keras3_weights_layout_of_nested_models(tmp_path, rng):
+    # Keras 3 keeps a nested model's weights under `<its group>/layers/<class path>/vars`,
+    # numbering classes afresh inside it; the model's own `vars` group is empty.
+    model = _nested_model()
+    model.save_weights(tmp_path / "n.weights.h5")
+    with h5py.File(tmp_path / "n.weights.h5", "r") as f:
+        datasets = []
+        f.visititems(lambda name, obj: datasets.append(name)
+                     if isinstance(obj, h5py.Dataset) else None)
+        assert len(f["layers/sequential/vars"]) == len(f["layers/functional/vars"]) == 0
+    assert sorted(datasets) == [
+        f"layers/{path}/vars/{i}" for path in ("dense", "functional/layers/dense",
+                                               "sequential/layers/dense") for i in (0, 1)]
+    clone = _nested_model()
+    clone.load_weights(tmp_path / "n.weights.h5")
+    x = [rng.normal(size=(4, 6)).astype("float32") for _ in range(2)]
+    for a, b in zip(_predict(clone, x), _predict(model, x)):
+        np.testing.assert_array_equal(a, b)
