@@ -617,3 +617,40 @@ def test_keras3_weights_layout_of_nested_models(tmp_path, rng):
     x = [rng.normal(size=(4, 6)).astype("float32") for _ in range(2)]
     for a, b in zip(_predict(clone, x), _predict(model, x)):
         np.testing.assert_array_equal(a, b)
+
+
+def test_saved_file_permissions_follow_umask_or_the_replaced_file(tmp_path, saved_mlp):
+    # The temporary file used to be created 0600, so every saved model was private.
+    model, _, _ = saved_mlp
+    umask = os.umask(0o022)
+    try:
+        model.save(tmp_path / "new.h5")
+        assert (tmp_path / "new.h5").stat().st_mode & 0o777 == 0o644
+        os.chmod(tmp_path / "new.h5", 0o640)
+        model.save(tmp_path / "new.h5")
+        assert (tmp_path / "new.h5").stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(umask)
+
+
+def test_saving_through_a_symlink_writes_its_target(tmp_path, saved_mlp):
+    model, path, x = saved_mlp
+    (tmp_path / "store").mkdir()
+    target = tmp_path / "store" / "model.h5"
+    target.write_bytes(b"")
+    (tmp_path / "link.h5").symlink_to(target)
+    model.save(tmp_path / "link.h5")
+    assert (tmp_path / "link.h5").is_symlink()
+    np.testing.assert_array_equal(_predict(keras.models.load_model(target), x), _predict(model, x))
+
+
+def test_unwritable_destinations_name_the_requested_path(tmp_path, saved_mlp):
+    model, path, _ = saved_mlp
+    with pytest.raises(FileNotFoundError, match=r"missing/m\.h5'.*does not exist"):
+        model.save(tmp_path / "missing" / "m.h5")
+    with pytest.raises(NotADirectoryError, match=r"good\.h5/m\.h5'"):
+        model.save_weights(path / "m.h5")
+    (tmp_path / "folder.h5").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"folder\.h5'.*is a directory"):
+        model.save(tmp_path / "folder.h5")
+    assert sorted(os.listdir(tmp_path)) == ["folder.h5", "good.h5"]
