@@ -413,6 +413,25 @@ def saved_mlp(tmp_path, rng):
     return model, path, x
 
 
+@pytest.mark.parametrize("config, message", [
+    ({"class_name": "Sequential", "config": {"name": "s"}}, "missing entry 'layers'"),
+    ({"class_name": "Functional", "config": {
+        "name": "f", "input_layers": [["i", 0, 0]], "output_layers": [["nowhere", 0, 0]],
+        "layers": [{"class_name": "InputLayer", "name": "i", "inbound_nodes": [],
+                    "config": {"batch_input_shape": [None, 3], "name": "i"}}]}},
+     r"missing entry \('nowhere', 0, 0\)"),
+    ({"class_name": "Functional", "config": {
+        "name": "f", "layers": [5], "input_layers": [], "output_layers": []}},
+     "'int' object has no attribute"),
+])  # fmt: skip
+def test_malformed_model_configs_raise_value_errors_naming_the_file(config, message, tmp_path):
+    path = tmp_path / "bad.h5"
+    with h5py.File(path, "w") as f:
+        h5_io.write_str_attr(f, "model_config", json.dumps(config))
+    expected = f"Could not rebuild the model saved in .*bad.h5': {message}"
+    with pytest.raises(ValueError, match=expected):
+        keras.models.load_model(path)
+
 def test_not_hdf5_missing_and_truncated_files(tmp_path, saved_mlp):
     _, path, _ = saved_mlp
     with pytest.raises(FileNotFoundError):

@@ -102,7 +102,7 @@ def _skips_first_node(entry: dict) -> bool:
 def _keras2_refs(config: dict):
     """Yields each Keras 2 `[layer, node, tensor, ...]` reference of a functional config (none
     for Keras 3's, whose nodes are dicts and always numbered from 0)."""
-    nodes = [node for entry in config.get("layers", [])
+    nodes = [node for entry in config.get("layers", []) if isinstance(entry, dict)
              for node in entry.get("inbound_nodes") or []]
     if not all(isinstance(node, list) for node in nodes):
         return
@@ -121,7 +121,8 @@ def _shift_nested_model_nodes(model_config: dict, delta: int) -> None:
         return
     skipping = {e.get("name") for e in _entries(model_config)
                 if isinstance(e, dict) and _skips_first_node(e)}
-    refs = [r for r in _keras2_refs(inner) if r and r[0] in skipping and len(r) >= 2]
+    refs = [r for r in _keras2_refs(inner)
+            if len(r) >= 2 and r[0] in skipping and isinstance(r[1], int)]
     if delta < 0:
         skipping -= {r[0] for r in refs if r[1] == 0}
     for ref in refs:
