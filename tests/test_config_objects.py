@@ -280,6 +280,30 @@ def test_activation_values():
     assert activations.sigmoid(np.array([-1000.0])).dtype == np.float32
 
 
+ENGINE_ACTIVATIONS = ["linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "leaky_relu",
+                      "softplus", "softsign", "swish", "gelu", "hard_sigmoid", "exponential",
+                      "relu6", "mish", "hard_swish"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ENGINE_ACTIVATIONS)
+def test_engine_runs_named_activations_as_the_references(name):
+    # By name, the engine once ran "elu" and "leaky_relu" with a parameter of 0 (as relu), so
+    # Keras models with Dense(activation="elu") predicted differently after loading.
+    import kerasette
+    from kerasette import layers
+
+    x = np.linspace(-3.0, 3.0, 12, dtype=np.float32).reshape(2, 6)
+    expected = activations.deserialize(name)(x)
+    dense = layers.Dense(6, activation=name, kernel_initializer="identity")
+    conv = layers.Conv1D(1, 1, activation=name, kernel_initializer="ones")
+    for layer, shape in [(layers.Activation(name), (6,)), (dense, (6,)), (conv, (6, 1))]:
+        model = kerasette.Sequential([kerasette.Input(shape), layer])
+        y = model.predict(x.reshape((2,) + shape), verbose=0).reshape(2, 6)
+        if layer is conv and name == "softmax":  # over a last axis of size 1
+            continue
+        np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-6, err_msg=type(layer).__name__)
+
+
 # ---------------------------------------------------------------- losses
 
 LOSS_CASES = [

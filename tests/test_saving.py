@@ -261,6 +261,20 @@ def test_loss_alias_metrics_and_loss_objects_roundtrip(tmp_path, rng):
     assert isinstance(_roundtrip(model, tmp_path, "h.h5").optimizer, optimizers.SGD)
 
 
+
+@pytest.mark.parametrize("alias, written", [
+    ("mse", "mean_squared_error"), ("MAE", "mean_absolute_error"), ("huber_loss", "huber")])
+def test_loss_aliases_written_as_function_names(alias, written, tmp_path, rng):
+    # Keras 3's `.h5` loader raises on "mse"/"mae"/"huber_loss" (even in its own files) and
+    # tf_keras on "huber_loss"; both read the function names.
+    x = rng.normal(size=(8, 4)).astype("float32")
+    model = _trained(keras.Sequential([keras.Input((4,)), layers.Dense(1)]), x, x[:, :1],
+                     loss=alias)
+    loaded = _roundtrip(model, tmp_path)
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        assert json.loads(f.attrs["training_config"])["loss"] == written
+    assert loaded.evaluate(x, x[:, :1], verbose=0) == model.evaluate(x, x[:, :1], verbose=0)
+
 # ---- the written layout ----
 def test_written_file_uses_the_keras2_layout(tmp_path, rng):
     x = rng.normal(size=(16, 20)).astype("float32")
@@ -346,6 +360,21 @@ def _write_config(path, layer_entry):
         f.create_group("model_weights")
 
 
+def test_keras3_only_layer_keys_are_read():
+    # Keras 3 writes ZeroPadding1D's `data_format`; Keras 2 (and kerasette) have none.
+    from kerasette.saving.legacy_h5 import model_from_config
+
+    config = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 6, 3], "name": "in"}},
+        {"class_name": "ZeroPadding1D", "config": {"name": "zp", "padding": [2, 1],
+                                                   "data_format": "channels_last"}},
+    ]}}  # fmt: skip
+    model = model_from_config(config, None, "k3.h5")
+    assert model.output_shape == (None, 9, 3)
+    config["config"]["layers"][1]["config"]["data_format"] = "channels_first"
+    with pytest.raises(ValueError, match="data_format"):
+        model_from_config(config, None, "k3.h5")
+
 def test_lambda_layer_is_refused_with_a_clear_message(tmp_path):
     _write_config(tmp_path / "l.h5", {"class_name": "Lambda", "config": {
         "name": "evil", "function": ["4wEAAAAAAAAA", None, None], "function_type": "lambda"}})
@@ -383,6 +412,25 @@ def saved_mlp(tmp_path, rng):
     model.save(path)
     return model, path, x
 
+
+@pytest.mark.parametrize("config, message", [
+    ({"class_name": "Sequential", "config": {"name": "s"}}, "missing entry 'layers'"),
+    ({"class_name": "Functional", "config": {
+        "name": "f", "input_layers": [["i", 0, 0]], "output_layers": [["nowhere", 0, 0]],
+        "layers": [{"class_name": "InputLayer", "name": "i", "inbound_nodes": [],
+                    "config": {"batch_input_shape": [None, 3], "name": "i"}}]}},
+     r"missing entry \('nowhere', 0, 0\)"),
+    ({"class_name": "Functional", "config": {
+        "name": "f", "layers": [5], "input_layers": [], "output_layers": []}},
+     "'int' object has no attribute"),
+])  # fmt: skip
+def test_malformed_model_configs_raise_value_errors_naming_the_file(config, message, tmp_path):
+    path = tmp_path / "bad.h5"
+    with h5py.File(path, "w") as f:
+        h5_io.write_str_attr(f, "model_config", json.dumps(config))
+    expected = f"Could not rebuild the model saved in .*bad.h5': {message}"
+    with pytest.raises(ValueError, match=expected):
+        keras.models.load_model(path)
 
 def test_not_hdf5_missing_and_truncated_files(tmp_path, saved_mlp):
     _, path, _ = saved_mlp
@@ -496,3 +544,132 @@ def test_functional_layers_written_in_keras_order(tmp_path, rng):
     loaded = keras.models.load_model(tmp_path / "f.h5")
     np.testing.assert_array_equal(_predict(loaded, x), _predict(model, x))
     _assert_same_state(_opt_state(loaded), _opt_state(model))
+
+
+
+def _nested_model():
+    """A functional model calling a Sequential and (twice) a functional model, each built from
+    its own Input."""
+    seq = keras.Sequential([keras.Input((6,)), layers.Dense(4, activation="relu")], name="seq")
+    i = keras.Input((6,))
+    func = keras.Model(i, layers.Dense(4)(i), name="func")
+    a, b = keras.Input((6,), name="a"), keras.Input((6,), name="b")
+    out = layers.Dense(2, name="out")(layers.Concatenate()([seq(a), func(a)]))
+    return keras.Model([a, b], [out, func(b)])
+
+
+def _refs(config, name):
+    """The `[layer, node, tensor, ...]` references to layer `name` in a functional config."""
+    inbound = [ref for entry in config["config"]["layers"] for node in entry["inbound_nodes"]
+               for ref in node]
+    return [ref for ref in inbound + config["config"]["output_layers"] if ref[0] == name]
+
+
+def _save_edited(model, path, edit):
+    model.save(path)
+    with h5py.File(path, "r+") as f:
+        config = json.loads(f.attrs["model_config"])
+        edit(config)
+        h5_io.write_str_attr(f, "model_config", json.dumps(config))
+    return config
+
+
+def _assert_same_outputs(path, model, x):
+    for a, b in zip(_predict(_load_quietly(path), x), _predict(model, x)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_nested_models_use_keras2_node_numbers(tmp_path, rng):
+    # Keras 2 numbers the calls of a nested model built from an Input from 1 (it skips the
+    # Input-to-output node) and loops forever on a 0; Keras 3 counts from 0. A nested Sequential
+    # is written without its InputLayer, which both count from 0.
+    model = _nested_model()
+    x = [rng.normal(size=(4, 6)).astype("float32") for _ in range(2)]
+    config = _save_edited(model, tmp_path / "nested.h5", lambda config: None)
+    seq_entry = next(e for e in config["config"]["layers"] if e["name"] == "seq")
+    assert [e["class_name"] for e in seq_entry["config"]["layers"]] == ["Dense"]
+    assert [r[:3] for r in _refs(config, "seq")] == [["seq", 0, 0]]
+    assert [r[:3] for r in _refs(config, "func")] == [["func", 1, 0], ["func", 2, 0]]
+    _assert_same_outputs(tmp_path / "nested.h5", model, x)
+
+    def as_keras2(config):  # what tf_keras writes: the Sequential keeps its InputLayer
+        entry = next(e for e in config["config"]["layers"] if e["name"] == "seq")
+        entry["config"]["layers"].insert(0, {"class_name": "InputLayer", "config": {
+            "batch_input_shape": [None, 6], "dtype": "float32", "name": "seq_input"}})
+        for ref in _refs(config, "seq"):
+            ref[1] += 1
+
+    _save_edited(model, tmp_path / "k2.h5", as_keras2)
+    _assert_same_outputs(tmp_path / "k2.h5", model, x)
+
+
+def test_nested_models_from_earlier_kerasette_files_load(tmp_path, rng):
+    # kerasette once wrote Keras 3's numbers (from 0), nested Sequential InputLayer included.
+    model = _nested_model()
+    x = [rng.normal(size=(4, 6)).astype("float32") for _ in range(2)]
+
+    def as_before(config):
+        entry = next(e for e in config["config"]["layers"] if e["name"] == "seq")
+        entry["config"] = model.get_layer("seq").get_config()
+        for ref in _refs(config, "func"):
+            ref[1] -= 1
+
+    _save_edited(model, tmp_path / "old.h5", as_before)
+    _assert_same_outputs(tmp_path / "old.h5", model, x)
+
+
+def test_keras3_weights_layout_of_nested_models(tmp_path, rng):
+    # Keras 3 keeps a nested model's weights under `<its group>/layers/<class path>/vars`,
+    # numbering classes afresh inside it; the model's own `vars` group is empty.
+    model = _nested_model()
+    model.save_weights(tmp_path / "n.weights.h5")
+    with h5py.File(tmp_path / "n.weights.h5", "r") as f:
+        datasets = []
+        f.visititems(lambda name, obj: datasets.append(name)
+                     if isinstance(obj, h5py.Dataset) else None)
+        assert len(f["layers/sequential/vars"]) == len(f["layers/functional/vars"]) == 0
+    assert sorted(datasets) == [
+        f"layers/{path}/vars/{i}" for path in ("dense", "functional/layers/dense",
+                                               "sequential/layers/dense") for i in (0, 1)]
+    clone = _nested_model()
+    clone.load_weights(tmp_path / "n.weights.h5")
+    x = [rng.normal(size=(4, 6)).astype("float32") for _ in range(2)]
+    for a, b in zip(_predict(clone, x), _predict(model, x)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_saved_file_permissions_follow_umask_or_the_replaced_file(tmp_path, saved_mlp):
+    # The temporary file used to be created 0600, so every saved model was private.
+    model, _, _ = saved_mlp
+    umask = os.umask(0o022)
+    try:
+        model.save(tmp_path / "new.h5")
+        assert (tmp_path / "new.h5").stat().st_mode & 0o777 == 0o644
+        os.chmod(tmp_path / "new.h5", 0o640)
+        model.save(tmp_path / "new.h5")
+        assert (tmp_path / "new.h5").stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(umask)
+
+
+def test_saving_through_a_symlink_writes_its_target(tmp_path, saved_mlp):
+    model, path, x = saved_mlp
+    (tmp_path / "store").mkdir()
+    target = tmp_path / "store" / "model.h5"
+    target.write_bytes(b"")
+    (tmp_path / "link.h5").symlink_to(target)
+    model.save(tmp_path / "link.h5")
+    assert (tmp_path / "link.h5").is_symlink()
+    np.testing.assert_array_equal(_predict(keras.models.load_model(target), x), _predict(model, x))
+
+
+def test_unwritable_destinations_name_the_requested_path(tmp_path, saved_mlp):
+    model, path, _ = saved_mlp
+    with pytest.raises(FileNotFoundError, match=r"missing/m\.h5'.*does not exist"):
+        model.save(tmp_path / "missing" / "m.h5")
+    with pytest.raises(NotADirectoryError, match=r"good\.h5/m\.h5'"):
+        model.save_weights(path / "m.h5")
+    (tmp_path / "folder.h5").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"folder\.h5'.*is a directory"):
+        model.save(tmp_path / "folder.h5")
+    assert sorted(os.listdir(tmp_path)) == ["folder.h5", "good.h5"]

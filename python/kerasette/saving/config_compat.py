@@ -26,6 +26,9 @@ _DROP_IF_DEFAULT = {
     "input_axes": None,  # Keras 3 initializer configs
     "output_axes": None,
 }
+# The same, for keys that only some classes drop: Keras 3's ZeroPadding1D takes a `data_format`
+# (Keras 2's and kerasette's do not).
+_CLASS_DROP_IF_DEFAULT = {"ZeroPadding1D": {"data_format": "channels_last"}}
 
 
 def _entries(config: dict) -> list:
@@ -63,6 +66,9 @@ def _dtype_name(dtype: Any) -> Any:
 
 def _normalize_layer(class_name: str, config: dict) -> dict:
     config = _strip_defaults(config)
+    for key, default in _CLASS_DROP_IF_DEFAULT.get(class_name, {}).items():
+        if config.get(key, default) == default:
+            config.pop(key, None)
     if "dtype" in config:
         config["dtype"] = _dtype_name(config["dtype"])
     if class_name == "InputLayer" and "batch_shape" in config:
@@ -76,11 +82,62 @@ def _normalize_layer(class_name: str, config: dict) -> dict:
     return config
 
 
+# ---- node numbering of nested models ----
+# A model built from an Input already has one call (node 0, input to output) when it is nested in
+# a functional model. Keras 2 leaves that node out of configs, so its callers refer to the first
+# call as node 1 (`_should_skip_first_node`); Keras 3 and kerasette count from 0. Keras 2 loops
+# forever on a reference it cannot resolve, Keras 3 raises.
+def _is_input_layer(entry: Any) -> bool:
+    return isinstance(entry, dict) and entry.get("class_name") == "InputLayer"
+
+
+def _skips_first_node(entry: dict) -> bool:
+    """Whether Keras 2 numbers the calls of this nested layer from 1."""
+    if entry.get("class_name") in ("Functional", "Model"):
+        return True
+    layers = _entries(entry)
+    return entry.get("class_name") == "Sequential" and bool(layers) and _is_input_layer(layers[0])
+
+
+def _keras2_refs(config: dict):
+    """Yields each Keras 2 `[layer, node, tensor, ...]` reference of a functional config (none
+    for Keras 3's, whose nodes are dicts and always numbered from 0)."""
+    nodes = [node for entry in config.get("layers", []) if isinstance(entry, dict)
+             for node in entry.get("inbound_nodes") or []]
+    if not all(isinstance(node, list) for node in nodes):
+        return
+    for node in nodes:
+        yield from (ref for ref in node if isinstance(ref, list))
+    for key in ("input_layers", "output_layers"):
+        refs = config.get(key) or []
+        yield from ([refs] if refs and not isinstance(refs[0], list) else refs)
+
+
+def _shift_nested_model_nodes(model_config: dict, delta: int) -> None:
+    """Adds `delta` to Keras 2 references to nested models that skip their first node: +1 when
+    writing, -1 when reading (unless a reference to node 0 shows a file that counts from 0)."""
+    inner = model_config.get("config")
+    if model_config.get("class_name") not in ("Functional", "Model") or not isinstance(inner, dict):
+        return
+    skipping = {e.get("name") for e in _entries(model_config)
+                if isinstance(e, dict) and _skips_first_node(e)}
+    refs = [r for r in _keras2_refs(inner)
+            if len(r) >= 2 and r[0] in skipping and isinstance(r[1], int)]
+    if delta < 0:
+        skipping -= {r[0] for r in refs if r[1] == 0}
+    for ref in refs:
+        if ref[0] in skipping:
+            ref[1] += delta
+
+
 def from_keras_config(model_config: dict) -> dict:
     """A copy of a Keras 2 or Keras 3 `model_config` that kerasette's `from_config` reads."""
     model_config = copy.deepcopy(model_config)
+    _shift_nested_model_nodes(model_config, -1)
     for entry in _walk_layers(model_config):
-        if isinstance(entry.get("config"), dict) and entry.get("class_name") not in _MODEL_CLASSES:
+        if entry.get("class_name") in _MODEL_CLASSES:
+            _shift_nested_model_nodes(entry, -1)
+        elif isinstance(entry.get("config"), dict):
             entry["config"] = _normalize_layer(entry["class_name"], entry["config"])
     return model_config
 
@@ -121,6 +178,12 @@ def _keras2_layer(entry: dict) -> dict:
             entry["class_name"] = "Functional"
         for sub in _entries(entry):
             _keras2_layer(sub)
+            layers = _entries(sub)
+            if sub.get("class_name") == "Sequential" and layers and _is_input_layer(layers[0]):
+                # Without its InputLayer a nested Sequential counts its calls from 0 in both
+                # Keras versions (the call shapes it); with one, Keras 3 cannot read Keras 2's 1.
+                del layers[0]
+        _shift_nested_model_nodes(entry, +1)
         return entry
     config = entry.get("config", {})
     if cls == "LeakyReLU" and "negative_slope" in config:

@@ -9,9 +9,11 @@ Keras 2 writes. It also turns h5py's low-level failures into errors that name th
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
-import tempfile
+import stat
+import uuid
 from typing import Any, Callable, Iterator
 
 import h5py
@@ -155,21 +157,44 @@ def read_array(dataset: Any, what: str) -> np.ndarray:
     return np.asarray(dataset[()])
 
 
+def _create_temporary_beside(target: str, filepath: str) -> str:
+    """Creates an empty file next to `target` with the permissions a plain `open(target, "w")`
+    would give (0666 less the umask; mkstemp's 0600 would hide saved models from other users)."""
+    folder = os.path.dirname(target)
+    tmp = os.path.join(folder, f".{os.path.basename(target)}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as e:
+        reason = "it does not exist" if not os.path.exists(folder) else e.strerror
+        raise type(e)(
+            e.errno, f"Cannot save to '{filepath}': unable to create a file in '{folder}' "
+            f"({reason})."
+        ) from e
+    return tmp
+
+
 def atomic_write(filepath: str, overwrite: bool, write: Callable[[str], None]) -> None:
     """Calls `write(tmp_path)` on a temporary file in the same folder, then renames it over
-    `filepath`, so an exception mid-write leaves any previous file intact."""
+    `filepath`, so an exception mid-write leaves any previous file intact. A symbolic link is
+    written through (its target is replaced, as `open(filepath, "w")` would), and a replaced
+    file keeps its permissions."""
     filepath = os.fspath(filepath)
-    if os.path.exists(filepath) and not overwrite:
+    target = os.path.realpath(filepath)
+    if os.path.isdir(target):
+        raise IsADirectoryError(
+            errno.EISDIR, f"Cannot save to '{filepath}': it is a directory. Pass a file name."
+        )
+    existing = os.path.exists(target)
+    if existing and not overwrite:
         raise FileExistsError(
             f"The file '{filepath}' already exists. Pass `overwrite=True` to replace it."
         )
-    folder = os.path.dirname(os.path.abspath(filepath))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(filepath) + ".",
-                               suffix=".tmp")
-    os.close(fd)
+    tmp = _create_temporary_beside(target, filepath)
     try:
+        if existing:
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
         write(tmp)
-        os.replace(tmp, filepath)
+        os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(tmp)

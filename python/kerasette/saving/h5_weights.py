@@ -64,13 +64,23 @@ def keras_layer_order(model) -> list:
     return sorted(layers, key=lambda l: (-layer_depth[l], visit_index[l]))
 
 
-def _keras3_paths(model) -> list[tuple[str, object]]:
+def _is_model(layer) -> bool:
+    from kerasette.models.model import Model
+
+    return isinstance(layer, Model)
+
+
+def _keras3_paths(model, prefix: str = "") -> list[tuple[str, object]]:
     """Keras 3 names each layer's group in a `.weights.h5` after its class, numbered per class in
-    model order (`dense`, `dense_1`, `conv2d`, ...), not after the layer's own name."""
+    model order (`dense`, `dense_1`, `conv2d`, ...), not after the layer's own name. A nested
+    model's layers are numbered afresh under `<its group>/layers/`; the weights belong to those
+    layers, not to the model's own group."""
     used: dict[str, int] = {}
     out = []
     for layer in keras_layer_order(model):
-        name = re.sub(r"\W+", "", type(layer).__name__)
+        # kerasette's functional class is `Model`; Keras 3's is `Functional`.
+        class_name = type(layer).__name__ if type(layer).__name__ != "Model" else "Functional"
+        name = re.sub(r"\W+", "", class_name)
         name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
         name = re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
         if name in used:
@@ -78,7 +88,9 @@ def _keras3_paths(model) -> list[tuple[str, object]]:
             name = f"{name}_{used[name]}"
         else:
             used[name] = 0
-        out.append((name, layer))
+        out.append((prefix + name, layer))
+        if _is_model(layer):
+            out.extend(_keras3_paths(layer, f"{prefix}{name}/layers/"))
     return out
 
 
@@ -118,9 +130,9 @@ def write_keras3_weights(f: h5py.File, model) -> None:
     """Keras 3's native `.weights.h5` layout (model weights only)."""
     layers_group = f.create_group("layers")
     for path, layer in _keras3_paths(model):
-        vars_group = layers_group.create_group(path).create_group("vars")
+        vars_group = layers_group.require_group(path).create_group("vars")
         h5_io.write_str_attr(vars_group, "name", layer.name, utf8=True)
-        for i, w in enumerate(layer.weights):
+        for i, w in enumerate([] if _is_model(layer) else layer.weights):
             vars_group.create_dataset(str(i), data=np.asarray(w.numpy(), dtype="<f4"))
     h5_io.write_str_attr(f.create_group("vars"), "name", model.name, utf8=True)
 
@@ -217,7 +229,7 @@ def load_keras3_weights(f: h5py.File, model, filepath: str, skip_mismatch: bool 
     layers_group = f["layers"]
     candidates, missing = [], []
     for path, layer in _keras3_paths(model):
-        if not layer.weights:
+        if not layer.weights or _is_model(layer):
             continue
         if path not in layers_group or "vars" not in layers_group[path]:
             missing.append(f"{layer.name} (as '{path}')")
@@ -226,7 +238,7 @@ def load_keras3_weights(f: h5py.File, model, filepath: str, skip_mismatch: bool 
         keys = list(vars_group.keys())
         if not all(k.isdigit() for k in keys):
             raise ValueError(
-                f"Unexpected entries {keys} under layers/{layer.name}/vars in '{filepath}'."
+                f"Unexpected entries {keys} under layers/{path}/vars in '{filepath}'."
             )
         keys.sort(key=int)  # "10" after "9", not after "1"
         values = [h5_io.read_array(vars_group[k], f"variable {k} of layer '{layer.name}'")

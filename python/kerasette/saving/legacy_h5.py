@@ -69,14 +69,17 @@ def model_from_config(model_config: dict, custom_objects: dict | None, filepath:
         raise ValueError(f"The `model_config` in '{filepath}' is not a Keras model config.")
     registry = layers.registry()
     config_compat.check_layer_classes(model_config, registry, custom_objects)
-    config = config_compat.from_keras_config(model_config)
-    name = config["class_name"]
-    if custom_objects and name in custom_objects:
-        return custom_objects[name].from_config(config.get("config", {}))
+    name = model_config["class_name"]
     try:
+        config = config_compat.from_keras_config(model_config)
+        if custom_objects and name in custom_objects:
+            return custom_objects[name].from_config(config.get("config", {}))
         return registry[name].from_config(config.get("config", {}), custom_objects=custom_objects)
-    except (KeyError, TypeError, ValueError, NotImplementedError) as e:
-        raise ValueError(f"Could not rebuild the model saved in '{filepath}': {e!s}") from e
+    except (AttributeError, KeyError, TypeError, ValueError, NotImplementedError) as e:
+        # A malformed config fails wherever it is first read (AttributeError for a layer entry
+        # that is not a dict); a KeyError prints as the bare key ("'layers'"): say what it is.
+        detail = f"missing entry {e.args[0]!r}" if isinstance(e, KeyError) and e.args else str(e)
+        raise ValueError(f"Could not rebuild the model saved in '{filepath}': {detail}") from e
 
 
 def load_model_h5(filepath: str, custom_objects: dict | None = None, compile: bool = True):

@@ -15,12 +15,20 @@ from kerasette.saving.serialization import serialize_keras_object
 
 # Optimizer config keys that Keras 3 writes and tf_keras's optimizers refuse.
 _KERAS3_ONLY_OPTIMIZER_KEYS = ("loss_scale_factor", "gradient_accumulation_steps")
+# Loss aliases Keras 3's `.h5` loader cannot resolve ("Could not deserialize 'keras.metrics.mse'"),
+# written as the function names that both Keras versions read.
+_LOSS_FUNCTION_NAMES = {
+    "mse": "mean_squared_error", "MSE": "mean_squared_error",
+    "mae": "mean_absolute_error", "MAE": "mean_absolute_error", "huber_loss": "huber",
+}  # fmt: skip
 
 
 # ---- writing ----
 def _loss_entry(loss: Any) -> Any:
-    if loss is None or isinstance(loss, str):
+    if loss is None:
         return loss
+    if isinstance(loss, str):
+        return _LOSS_FUNCTION_NAMES.get(loss, loss)
     if isinstance(loss, (list, tuple)):
         return [_loss_entry(l) for l in loss]
     if isinstance(loss, dict):
