@@ -314,17 +314,6 @@ _ENGINE_DEFAULTS = {"elu": {"alpha": 1.0}, "leaky_relu": {"alpha": 0.2}}
 _NAME_OF_FUNCTION = {id(fn): name for name, fn in _FUNCTIONS.items()}
 
 
-# The engine's one activation parameter ("alpha") at the defaults of Keras's functions, for an
-# activation named by string (`Dense(activation="elu")`): the engine's own default is 0, which
-# would turn elu into relu and leaky_relu into relu.
-_ENGINE_ALPHA = {"elu": 1.0, "leaky_relu": 0.2}
-
-
-def engine_attrs(name: str) -> dict:
-    """The engine attributes that run the activation `name` (a canonical name from `get`)."""
-    return {"activation": name, "alpha": _ENGINE_ALPHA.get(name, 0.0)}
-
-
 def _valid_names() -> list[str]:
     return sorted(set(_FUNCTIONS) | set(_ALIASES))
 
