@@ -16,21 +16,38 @@ from typing import Any, Callable, Optional, Union
 
 from kerasette import losses as losses_module
 from kerasette.metrics.accuracy_metrics import (
-    BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, SparseTopKCategoricalAccuracy,
-    TopKCategoricalAccuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
-    sparse_top_k_categorical_accuracy, top_k_categorical_accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
 )  # fmt: skip
 from kerasette.metrics.confusion_metrics import AUC, Precision, Recall
 from kerasette.metrics.metric import Metric
 from kerasette.metrics.probabilistic_metrics import (
-    BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, binary_crossentropy,
-    categorical_crossentropy, sparse_categorical_crossentropy,
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    SparseCategoricalCrossentropy,
+    binary_crossentropy,
+    categorical_crossentropy,
+    sparse_categorical_crossentropy,
 )  # fmt: skip
 from kerasette.metrics.regression_metrics import (
-    MeanAbsoluteError, MeanSquaredError, RootMeanSquaredError, mae, mean_absolute_error,
-    mean_squared_error, mse,
+    MeanAbsoluteError,
+    MeanSquaredError,
+    RootMeanSquaredError,
+    mean_absolute_error,
+    mean_squared_error,
 )  # fmt: skip
 from kerasette.saving.serialization import deserialize_keras_object, serialize_keras_object
+
+mse = mean_squared_error
+mae = mean_absolute_error
 
 _CLASSES = (
     BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
