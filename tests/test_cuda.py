@@ -564,3 +564,61 @@ def test_layout_layers_fit_matches_cpu():
         np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
         np.testing.assert_allclose(gm.predict(x[:32], verbose=0), cm.predict(x[:32], verbose=0),
                                    rtol=2e-3, atol=2e-3)
+
+
+def _confusion_metrics():
+    M = kerasette.metrics
+    return ["precision", "recall", "auc", M.AUC(curve="PR", name="pr"),
+            M.AUC(thresholds=[0.1, 0.35, 0.9], name="auc_uneven"),
+            M.AUC(num_thresholds=7, curve="PRGAIN", name="gain"),
+            M.Precision(top_k=2, name="p_top2"), M.Recall(class_id=1, name="r_1"),
+            M.Precision(thresholds=0.3, top_k=1, class_id=2, name="p_mix"),
+            "root_mean_squared_error", "binary_crossentropy"]  # fmt: skip
+
+
+def test_confusion_and_crossentropy_metrics_match_cpu_exactly_on_exact_inputs():
+    """A pass-through model on a 1/1024 grid: the GPU must see the predictions the CPU sees, so the
+    confusion counts (whole numbers, added with exact double atomics) and the values computed from
+    them are the CPU's bit for bit; the means differ by summation order only."""
+    r = rng(26)
+    p = (np.round(r.random((203, 3)) * 1024) / 1024).astype(np.float32)
+    p[:2] = [[0.0, 0.5, 1.0], [1.0, 0.5, 0.0]]
+    y = (r.random((203, 3)) > 0.45).astype(np.float32)
+    logs = []
+    for device in ("cpu", "cuda", "cuda"):
+        config.set_device(device)
+        model = kerasette.Sequential([kerasette.Input((3,)), kerasette.layers.Activation("linear")])
+        model.compile(optimizer="sgd", loss="mse", metrics=_confusion_metrics())
+        logs.append(model.evaluate(p, y, batch_size=16, verbose=0, return_dict=True))
+    assert logs[1] == logs[2]  # two GPU runs: the same bits
+    for key, value in logs[0].items():
+        if key in ("loss", "root_mean_squared_error", "binary_crossentropy"):
+            np.testing.assert_allclose(logs[1][key], value, rtol=1e-6, err_msg=key)
+        else:
+            assert logs[1][key] == value, key
+
+
+def test_metric_logits_and_categorical_metrics_fit_matches_cpu():
+    r = rng(27)
+    x = r.standard_normal((256, 12)).astype(np.float32)
+    labels = r.integers(0, 5, 256)
+    M = kerasette.metrics
+    (cm, ch), (gm, gh) = _pair(
+        lambda: _mlp(hidden=(16,), out=5, activation="softmax", inp=12),
+        dict(optimizer="adam", loss="sparse_categorical_crossentropy",
+             metrics=["sparse_categorical_crossentropy",
+                      M.SparseCategoricalCrossentropy(name="sce")]),
+        x, labels.astype(np.float32), batch_size=32, epochs=2, shuffle=False)
+    for key in ("loss", "sparse_categorical_crossentropy", "sce"):
+        np.testing.assert_allclose(gh[key], ch[key], rtol=1e-4, err_msg=key)
+    y_bin = (r.random((256, 5)) > 0.5).astype(np.float32)
+    (cm, ch), (gm, gh) = _pair(
+        lambda: _mlp(hidden=(16,), out=5, activation="sigmoid", inp=12),
+        dict(optimizer="adam", loss="binary_crossentropy",
+             metrics=["binary_crossentropy", "auc", M.AUC(from_logits=True, name="auc_logits"),
+                      "precision", "recall", M.Recall(top_k=2, name="r_top2")]),
+        x, y_bin, batch_size=32, epochs=2, shuffle=False)
+    np.testing.assert_allclose(gh["binary_crossentropy"], ch["binary_crossentropy"], rtol=1e-4)
+    # Counts can move by a prediction that float rounding puts across a threshold: a few in 1,280.
+    for key in ("auc", "auc_logits", "precision", "recall", "r_top2"):
+        np.testing.assert_allclose(gh[key], ch[key], atol=5e-3, err_msg=key)

@@ -127,11 +127,19 @@ void Graph::prepare() {
                   loss->fuses_with(n.layer->output_activation());
     n.state.loss_fused = loss->fused;
   }
-  size_t n_results = 1;
-  if (losses_.size() > 1) n_results += losses_.size();
-  for (const OutputLoss& l : losses_) n_results += l.metrics.size();
-  sums_.assign(n_results, 0.0);
-  counts_.assign(n_results, 0.0);
+  const size_t n_losses = 1 + (losses_.size() > 1 ? losses_.size() : 0);
+  sum_offset_.clear();
+  result_metric_.assign(n_losses, nullptr);
+  size_t n_sums = 0;
+  for (size_t r = 0; r < n_losses; ++r) sum_offset_.push_back(n_sums++);
+  for (const OutputLoss& l : losses_)
+    for (const auto& m : l.metrics) {
+      sum_offset_.push_back(n_sums);
+      result_metric_.push_back(m.get());
+      n_sums += static_cast<size_t>(m->num_sums());
+    }
+  sums_.assign(n_sums, 0.0);
+  counts_.assign(result_metric_.size(), 0.0);
   output_losses_.assign(losses_.size(), 0.0);
   grad_written_.assign(nodes_.size(), false);
   layer_grad_written_.assign(layers_.size(), 0);
@@ -322,15 +330,23 @@ void Graph::accumulate(double total_loss) {
       counts_[r++] += n;
     }
   for (size_t o = 0; o < losses_.size(); ++o) {
+    Act act = Act::Linear;
+    const Tensor* logits = losses_[o].metrics.empty() ? nullptr : output_logits(o, &act);
     for (auto& m : losses_[o].metrics) {
-      per_sample_.resize({batch_});
-      m->compute(nodes_[outputs_[o]].out, targets_[o], per_sample_.data());
-      double s = 0.0;
-      for (int64_t i = 0; i < batch_; ++i) s += per_sample_.data()[i];
-      sums_[r] += s;
+      m->accumulate(nodes_[outputs_[o]].out, logits, act, targets_[o], &sums_[sum_offset_[r]]);
       counts_[r++] += n;
     }
   }
+}
+
+const Tensor* Graph::output_logits(size_t o, Act* act) {
+  Node& node = nodes_[outputs_[o]];
+  *act = Act::Linear;
+  if (!node.layer) return nullptr;
+  in_ptrs_.clear();
+  for (int i : node.inputs) in_ptrs_.push_back(&nodes_[i].out);
+  *act = node.layer->output_activation();
+  return node.layer->output_logits(in_ptrs_, node.state);
 }
 
 void Graph::train_batches(const DataSet& data, int64_t batch_size, int64_t first, int64_t count) {
@@ -423,8 +439,12 @@ std::vector<double> Graph::results() const {
     const std::vector<double> dev = device_sums();
     for (size_t i = 0; i < sums.size() && i < dev.size(); ++i) sums[i] += dev[i];
   }
-  std::vector<double> out(sums.size());
-  for (size_t i = 0; i < sums.size(); ++i) out[i] = counts_[i] > 0 ? sums[i] / counts_[i] : 0.0;
+  std::vector<double> out(counts_.size());
+  for (size_t r = 0; r < counts_.size(); ++r) {
+    const double* s = &sums[sum_offset_[r]];
+    out[r] = result_metric_[r] ? result_metric_[r]->result(s, counts_[r])
+                               : (counts_[r] > 0 ? s[0] / counts_[r] : 0.0);
+  }
   return out;
 }
 

@@ -9,6 +9,7 @@
 
 #include "nn/layer.h"
 #include "nn/losses.h"
+#include "nn/metrics.h"
 #include "nn/optimizers.h"
 
 namespace kerasette {
@@ -63,11 +64,11 @@ class Graph {
   void predict_batch(const DataSet& data);
   const Tensor& output(size_t o) const { return nodes_[outputs_.at(o)].out; }
 
-  // Running means since the last reset: loss, then each output's loss when there are several
-  // outputs, then each output's metrics in order.
+  // Values since the last reset: the mean loss, then each output's mean loss when there are
+  // several outputs, then each output's metrics in order (each metric's result()).
   std::vector<double> results() const;
   void reset_metrics();
-  size_t num_results() const { return sums_.size(); }
+  size_t num_results() const { return counts_.size(); }
 
  private:
   struct Node {
@@ -90,6 +91,8 @@ class Graph {
   void backward(const StepContext& ctx);
   double regularization(bool add_grads);
   void accumulate(double total_loss);
+  // The output's pre-activation values and activation, for the metrics that read them.
+  const Tensor* output_logits(size_t o, Act* act);
   void prepare();
   // Resolves the device (strict or fallback) and moves parameters and slots there.
   void place_on_device();
@@ -99,7 +102,7 @@ class Graph {
   void load_batch_cuda(const DataSet& data, int64_t begin, int64_t end, bool with_targets);
   void losses_cuda(bool with_grad);
   void regularization_cuda(bool add_grads);
-  void accumulate_cuda();  // metrics into the device sums; counts on the host
+  void accumulate_cuda();  // metrics into the device sums; sample counts on the host
   std::vector<double> device_sums() const;  // synchronizes
   void reset_device_sums();
 
@@ -132,7 +135,12 @@ class Graph {
   int64_t batch_ = 0;
   bool has_sample_weight_ = false;
 
+  // Epoch accumulators. Result r owns sums_[sum_offset_[r], + its width): one sum for a loss, a
+  // metric's num_sums(); counts_[r] is the number of samples seen. On CUDA the device holds sums
+  // of the same layout, added to these when read.
   std::vector<double> sums_, counts_;
+  std::vector<size_t> sum_offset_;
+  std::vector<Metric*> result_metric_;  // null for the loss entries
 };
 
 }  // namespace kerasette

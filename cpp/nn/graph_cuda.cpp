@@ -174,13 +174,14 @@ void Graph::accumulate_cuda() {
   counts_[r++] += n;
   if (losses_.size() > 1)
     for (size_t o = 0; o < losses_.size(); ++o) counts_[r++] += n;
-  for (size_t o = 0; o < losses_.size(); ++o)
+  for (size_t o = 0; o < losses_.size(); ++o) {
+    Act act = Act::Linear;
+    const Tensor* logits = losses_[o].metrics.empty() ? nullptr : output_logits(o, &act);
     for (auto& m : losses_[o].metrics) {
-      per_sample_.resize({batch_}, Device::CUDA);
-      m->compute(nodes_[outputs_[o]].out, targets_[o], per_sample_.data());
-      cuda::weighted_sum_into(per_sample_.data(), nullptr, batch_, 1.0, sums + r);
+      m->accumulate(nodes_[outputs_[o]].out, logits, act, targets_[o], sums + sum_offset_[r]);
       counts_[r++] += n;
     }
+  }
 }
 
 std::vector<double> Graph::device_sums() const {

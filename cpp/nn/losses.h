@@ -1,6 +1,5 @@
-// Losses and metrics computed per sample. The graph reduces them Keras's way: the loss is the
-// weighted sum over the batch divided by the batch size ("sum_over_batch_size"), metrics are
-// weighted means accumulated over the epoch.
+// Losses computed per sample. The graph reduces them Keras's way: the weighted sum over the batch
+// divided by the batch size ("sum_over_batch_size"). Metrics are in nn/metrics.h.
 #pragma once
 #include <memory>
 #include <string>
@@ -31,15 +30,5 @@ class Loss {
 };
 
 std::unique_ptr<Loss> make_loss(const std::string& kind, const Attrs& attrs);
-
-class Metric {
- public:
-  virtual ~Metric() = default;
-  // Per-sample values (weighted by the sample weights by the graph). On CUDA tensors, per_sample
-  // is a device pointer.
-  virtual void compute(const Tensor& pred, const Tensor& target, float* per_sample) const = 0;
-};
-
-std::unique_ptr<Metric> make_metric(const std::string& kind, const Attrs& attrs);
 
 }  // namespace kerasette

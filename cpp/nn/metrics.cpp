@@ -1,4 +1,7 @@
-// Per-sample metric values; the graph turns them into weighted means over an epoch.
+// The mean metrics: a per-sample value whose mean over the epoch is reported (accuracies, errors,
+// cross-entropies), and the root mean squared error, which reports the square root of that mean.
+#include "nn/metrics.h"
+
 #include <cmath>
 
 #include "core/parallel.h"
@@ -14,6 +17,24 @@
 #endif
 
 namespace kerasette {
+
+void MeanMetric::accumulate(const Tensor& pred, const Tensor* logits, Act act, const Tensor& target,
+                            double* sums) {
+  const int64_t n = pred.dim(0);
+  per_sample_.resize({n}, pred.device());
+  compute(pred, logits, act, target, per_sample_.data());
+  if (pred.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+    cuda::weighted_sum_into(per_sample_.data(), nullptr, n, 1.0, sums);
+    return;
+#else
+    no_cuda_build("metric");
+#endif
+  }
+  double s = 0.0;  // in sample order, then added to the epoch sum: the same bits for any threads
+  for (int64_t i = 0; i < n; ++i) s += per_sample_.data()[i];
+  sums[0] += s;
+}
 
 namespace {
 
@@ -41,10 +62,10 @@ float mean_over_rows(const float* p, const float* t, int64_t d, int64_t c, int64
   return static_cast<float>(acc / static_cast<double>(rows));
 }
 
-class BinaryAccuracy : public Metric {
+class BinaryAccuracy : public MeanMetric {
  public:
   explicit BinaryAccuracy(float threshold) : threshold_(threshold) {}
-  void compute(const Tensor& pred, const Tensor& target, float* out) const override {
+  void compute(const Tensor& pred, const Tensor*, Act, const Tensor& target, float* out) override {
     const int64_t n = pred.dim(0);
     KS_METRIC_ON_CUDA(pred, cuda::binary_accuracy(pred.data(), target.data(), out, n,
                                                   n ? pred.numel() / n : 0, threshold_));
@@ -62,11 +83,11 @@ class BinaryAccuracy : public Metric {
 // Categorical accuracy (by_argmax: the first highest prediction is the true class) or top-k
 // accuracy (Keras's in_top_k: fewer than k predictions strictly greater than the true class's, so
 // ties count for it; TopKCategoricalAccuracy(k=1) is not argmax when the top scores tie).
-class TopKAccuracy : public Metric {
+class TopKAccuracy : public MeanMetric {
  public:
   TopKAccuracy(bool sparse, int64_t k, bool by_argmax)
       : sparse_(sparse), k_(k), by_argmax_(by_argmax) {}
-  void compute(const Tensor& pred, const Tensor& target, float* out) const override {
+  void compute(const Tensor& pred, const Tensor*, Act, const Tensor& target, float* out) override {
     const int64_t c = pred.dim(-1);
     const int64_t n = pred.dim(0);
     KS_METRIC_ON_CUDA(pred, cuda::top_k_accuracy(pred.data(), target.data(), out, n,
@@ -90,10 +111,16 @@ class TopKAccuracy : public Metric {
   bool by_argmax_;
 };
 
-class ErrorMetric : public Metric {
+// Mean squared or absolute error; root: the root mean squared error, sqrt(total / count) over the
+// epoch as Keras computes it (not a mean of per-batch roots).
+class ErrorMetric : public MeanMetric {
  public:
-  explicit ErrorMetric(bool squared) : squared_(squared) {}
-  void compute(const Tensor& pred, const Tensor& target, float* out) const override {
+  ErrorMetric(bool squared, bool root) : squared_(squared), root_(root) {}
+  double result(const double* sums, double count) const override {
+    const double mean = MeanMetric::result(sums, count);
+    return root_ ? std::sqrt(mean) : mean;
+  }
+  void compute(const Tensor& pred, const Tensor*, Act, const Tensor& target, float* out) override {
     const int64_t n = pred.dim(0);
     KS_METRIC_ON_CUDA(pred, cuda::error_metric(pred.data(), target.data(), out, n,
                                                n ? pred.numel() / n : 0, squared_));
@@ -108,7 +135,32 @@ class ErrorMetric : public Metric {
   }
 
  private:
-  bool squared_;
+  bool squared_, root_;
+};
+
+// Keras's cross-entropy metrics: the loss functions' per-sample values, unweighted, averaged over
+// the epoch. Computed by the loss classes themselves (no gradient). As for the losses (and Keras's
+// TensorFlow backend), the logits of a sigmoid or softmax output are used instead of its
+// probabilities, so that the metric equals the loss of the same name.
+class CrossentropyMetric : public MeanMetric {
+ public:
+  CrossentropyMetric(const std::string& kind, const Attrs& a) : loss_(make_loss(kind, a)) {}
+
+ protected:
+  void compute(const Tensor& pred, const Tensor* logits, Act act, const Tensor& target,
+               float* out) override {
+    const Shape& ps = pred.shape();
+    const Shape& ts = target.shape();
+    loss_->check_target(Shape(ps.begin() + 1, ps.end()), Shape(ts.begin() + 1, ts.end()));
+    loss_->fused = logits && loss_->fuses_with(act);
+    ones_.resize({pred.dim(0)}, pred.device());  // the loss's per-sample coefficients
+    ones_.fill(1.0f);
+    loss_->compute(pred, logits, target, ones_.data(), out, nullptr);
+  }
+
+ private:
+  std::unique_ptr<Loss> loss_;
+  Tensor ones_;
 };
 
 }  // namespace
@@ -122,8 +174,13 @@ std::unique_ptr<Metric> make_metric(const std::string& kind, const Attrs& a) {
     return std::make_unique<TopKAccuracy>(false, a.get_int("k", 5), false);
   if (kind == "sparse_top_k_categorical_accuracy")
     return std::make_unique<TopKAccuracy>(true, a.get_int("k", 5), false);
-  if (kind == "mean_squared_error") return std::make_unique<ErrorMetric>(true);
-  if (kind == "mean_absolute_error") return std::make_unique<ErrorMetric>(false);
+  if (kind == "mean_squared_error") return std::make_unique<ErrorMetric>(true, false);
+  if (kind == "mean_absolute_error") return std::make_unique<ErrorMetric>(false, false);
+  if (kind == "root_mean_squared_error") return std::make_unique<ErrorMetric>(true, true);
+  if (kind == "binary_crossentropy" || kind == "categorical_crossentropy" ||
+      kind == "sparse_categorical_crossentropy")
+    return std::make_unique<CrossentropyMetric>(kind, a);
+  if (auto m = make_confusion_metric(kind, a)) return m;
   fail("Unknown engine metric '", kind, "'");
 }
 

@@ -141,6 +141,21 @@ void top_k_accuracy(const float* pred, const float* target, float* out, int64_t 
 void error_metric(const float* pred, const float* target, float* out, int64_t n, int64_t d,
                   bool squared);
 
+// ---- confusion counts into device accumulators (confusion.cu; nn/confusion_metrics.cpp) ----
+// The counts are whole numbers, so the double atomics that add them are exact and the sums have
+// the same bits whatever order the blocks run in.
+// sums[0..2] += true positives, false positives, false negatives over rows of c predictions:
+// positive when > threshold and (top_k > 0) among the row's top_k (ties to the lower index);
+// class_id >= 0: only that column counts. A target is positive when it is not 0.
+void confusion_counts(const float* pred, const float* target, int64_t rows, int64_t c,
+                      float threshold, int64_t top_k, int64_t class_id, double* sums);
+// AUC over n predictions and T thresholds: sums[b] (positives) or sums[T + b] (negatives) += 1 for
+// the prediction's bucket b, sums[2T] and sums[2T + 1] += the positives and negatives. thresholds
+// null: evenly spaced, b = max(ceil(clip(p, 0, 1) (T - 1)) - 1, 0); else (device, sorted) b = the
+// number of thresholds below p, minus 1 (no bucket when -1). from_logits: p = sigmoid(p) first.
+void auc_buckets(const float* pred, const float* target, int64_t n, int64_t T,
+                 const float* thresholds, bool from_logits, double* sums);
+
 // ---- convolution and pooling (conv.cu): NHWC, groups == 1 ----
 // One image's window geometry: input H x W x C, output OH x OW, kernel/pool KH x KW, strides,
 // dilations (1 for pooling) and the padding before each axis (TensorFlow's rule, ops/conv2d.h).

@@ -16,6 +16,20 @@ import numpy as np
 from kerasette.models import data as data_utils
 
 
+def _unique_log_keys(names: list) -> list:
+    """Keras 3's `CompileMetrics.result`: a repeated metric key gets `_1`, `_2`, ... in order."""
+    counters: dict = {}
+    out = []
+    for name in names:
+        if name in counters:
+            counters[name] += 1
+            name = f"{name}_{counters[name] - 1}"
+        else:
+            counters[name] = 1
+        out.append(name)
+    return out
+
+
 class Trainer:
     def __init__(self):
         self.optimizer = None
@@ -158,7 +172,7 @@ class Trainer:
         opt_kind, opt_attrs = self.optimizer.engine_spec()
         graph.compile(outputs, opt_kind, opt_attrs)
         self.optimizer._bind(graph)
-        self._result_names = result_names + metric_names
+        self._result_names = result_names + _unique_log_keys(metric_names)
         # Keras 3's `_flatten_metrics_in_order`: the names of `model.metrics` (the loss, the
         # unprefixed compile metrics, then the per-output losses) where they are log keys, then
         # the other keys sorted. So a multi-output model's prefixed metrics come out sorted.

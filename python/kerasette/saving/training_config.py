@@ -47,7 +47,7 @@ def _metric_entries(model, output_index: int) -> list:
     for identifier in model._metric_ids[output_index]:
         spec = metrics_module.resolve(identifier, loss, None, out_shape)
         wrapped = isinstance(identifier, str) or not hasattr(identifier, "get_config")
-        if wrapped:
+        if wrapped and spec.obj._mean_metric_wrapper:
             # Keras 2 wraps metric names and functions: {"name": as given, "fn": the function}.
             out.append({"class_name": "MeanMetricWrapper",
                         "config": {"name": spec.name, "dtype": "float32", "fn": spec.kind}})

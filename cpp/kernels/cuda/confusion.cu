@@ -1,0 +1,99 @@
+// Confusion counts for Precision, Recall and AUC on the GPU: the rules of nn/confusion_metrics.cpp.
+// One thread per prediction; each warp sums its counts with a fixed butterfly and adds them with
+// one atomic. Every count is a whole number, so the atomics are exact and their order is free.
+#include "kernels/cuda/device_common.cuh"
+
+namespace kerasette::cuda {
+
+namespace {
+
+// TensorFlow's top_k order: higher values first, ties to the lower index. NaN ranks last.
+__device__ __forceinline__ bool ranks_before(const float* p, int64_t a, int64_t b) {
+  const float ka = isnan(p[a]) ? -INFINITY : p[a], kb = isnan(p[b]) ? -INFINITY : p[b];
+  return ka > kb || (ka == kb && a < b);
+}
+
+__device__ __forceinline__ void add_warp_counts(double* dst, double v) {
+  v = warp_sum(v);
+  if ((threadIdx.x & 31) == 0 && v != 0.0) atomicAdd(dst, v);
+}
+
+__global__ void confusion_kernel(const float* __restrict__ pred, const float* __restrict__ target,
+                                 int64_t rows, int64_t c, float threshold, int64_t top_k,
+                                 int64_t class_id, double* sums) {
+  const int64_t per_row = class_id >= 0 ? 1 : c;
+  double tp = 0.0, fp = 0.0, fn = 0.0;
+  KS_GRID_STRIDE(e, rows * per_row) {
+    const int64_t r = e / per_row, j = class_id >= 0 ? class_id : e % per_row;
+    const float* p = pred + r * c;
+    bool in_top = true;
+    if (top_k > 0) {
+      int64_t rank = 0;
+      for (int64_t i = 0; i < c; ++i) rank += ranks_before(p, i, j);
+      in_top = rank < top_k;
+    }
+    const bool pos = in_top && p[j] > threshold;
+    const bool label = target[r * c + j] != 0.0f;
+    tp += (pos && label) ? 1.0 : 0.0;
+    fp += (pos && !label) ? 1.0 : 0.0;
+    fn += (!pos && label) ? 1.0 : 0.0;
+  }
+  add_warp_counts(sums, tp);
+  add_warp_counts(sums + 1, fp);
+  add_warp_counts(sums + 2, fn);
+}
+
+__device__ __forceinline__ int64_t auc_bucket(float p, int64_t T, const float* thresholds,
+                                              bool from_logits) {
+  if (from_logits) p = p >= 0.0f ? 1.0f / (1.0f + expf(-p)) : expf(p) / (1.0f + expf(p));
+  if (isnan(p)) return -1;
+  if (!thresholds) {  // Keras's float32 product, not contracted with anything
+    const float scaled = __fmul_rn(fminf(fmaxf(p, 0.0f), 1.0f), static_cast<float>(T - 1));
+    const int64_t b = static_cast<int64_t>(ceilf(scaled)) - 1;
+    return b > 0 ? b : 0;
+  }
+  int64_t lo = 0, hi = T;  // the number of thresholds below p
+  while (lo < hi) {
+    const int64_t mid = (lo + hi) / 2;
+    if (thresholds[mid] < p)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo - 1;
+}
+
+__global__ void auc_kernel(const float* __restrict__ pred, const float* __restrict__ target,
+                           int64_t n, int64_t T, const float* __restrict__ thresholds,
+                           bool from_logits, double* sums) {
+  double positives = 0.0, negatives = 0.0;
+  KS_GRID_STRIDE(i, n) {
+    const bool label = target[i] != 0.0f;
+    positives += label ? 1.0 : 0.0;
+    negatives += label ? 0.0 : 1.0;
+    const int64_t b = auc_bucket(pred[i], T, thresholds, from_logits);
+    if (b >= 0) atomicAdd(sums + (label ? 0 : T) + b, 1.0);
+  }
+  add_warp_counts(sums + 2 * T, positives);
+  add_warp_counts(sums + 2 * T + 1, negatives);
+}
+
+}  // namespace
+
+void confusion_counts(const float* pred, const float* target, int64_t rows, int64_t c,
+                      float threshold, int64_t top_k, int64_t class_id, double* sums) {
+  const int64_t total = rows * (class_id >= 0 ? 1 : c);
+  if (total <= 0) return;
+  confusion_kernel<<<grid_for(total), kThreads>>>(pred, target, rows, c, threshold, top_k, class_id,
+                                                  sums);
+  check_launch("confusion_counts");
+}
+
+void auc_buckets(const float* pred, const float* target, int64_t n, int64_t T,
+                 const float* thresholds, bool from_logits, double* sums) {
+  if (n <= 0) return;
+  auc_kernel<<<grid_for(n), kThreads>>>(pred, target, n, T, thresholds, from_logits, sums);
+  check_launch("auc_buckets");
+}
+
+}  // namespace kerasette::cuda
