@@ -516,6 +516,17 @@ def test_default_names_follow_keras():
     assert layers.BatchNormalization().name.startswith("batch_normalization")
 
 
+def test_short_pooling_names_are_the_same_classes():
+    # Keras's aliases: a MaxPool2D is a MaxPooling2D, named and serialized as one.
+    assert layers.MaxPool2D is layers.MaxPooling2D and layers.AvgPool1D is layers.AveragePooling1D
+    assert layers.GlobalAvgPool2D is layers.GlobalAveragePooling2D
+    assert layers.GlobalMaxPool1D is layers.GlobalMaxPooling1D
+    model = keras.Sequential([keras.Input((4, 4, 2)), layers.MaxPool2D(), layers.GlobalAvgPool2D()])
+    assert model.output_shape == (None, 2)
+    assert [entry["class_name"] for entry in model.get_config()["layers"][1:]] == [
+        "MaxPooling2D", "GlobalAveragePooling2D"]
+
+
 CONFIG_LAYERS = [
     lambda: layers.Conv2D(5, (2, 2), padding="same", activation="relu", dilation_rate=2),
     lambda: layers.Conv1D(4, 3, padding="causal", groups=2),

@@ -83,5 +83,17 @@ for _cls in (
     register(_cls)
 del _cls
 
+# Keras's short names for the pooling layers: the same classes, so configs carry the long names.
+MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
+AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+_ALIASES = [
+    "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D", "MaxPool1D", "MaxPool2D",
+]
 
-__all__ = [c.__name__ for c in _LAYER_CLASSES] + ["Input", "KerasTensor", "Layer", "registry"]
+
+__all__ = [c.__name__ for c in _LAYER_CLASSES] + _ALIASES + [
+    "Input", "KerasTensor", "Layer", "registry",
+]
