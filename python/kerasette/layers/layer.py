@@ -32,6 +32,11 @@ def unique_name(base: str) -> str:
     return base if n == 0 else f"{base}_{n}"
 
 
+def reset_unique_names() -> None:
+    """Starts automatic names over (`dense`, `dense_1`, ...), as `keras.backend.clear_session`."""
+    _name_counters.clear()
+
+
 def normalize_shape(shape: Any, what: str = "shape") -> tuple:
     if shape is None:
         return None
