@@ -68,6 +68,34 @@ def registry() -> dict:
     return out
 
 
+def serialize(layer: Layer) -> dict:
+    """A layer's config in Keras's nested form, `{"module", "class_name", "config", ...}`.
+
+    Example:
+        >>> serialize(Dense(3))["class_name"]
+        'Dense'
+    """
+    from kerasette.saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(layer)
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
+    """A new layer from `serialize`'s dict (or Keras 2's or Keras 3's).
+
+    Args:
+        config: `{"class_name": ..., "config": ...}`.
+        custom_objects: Dict of names to layer classes kerasette does not define.
+
+    Example:
+        >>> deserialize(serialize(Dense(3))).units
+        3
+    """
+    from kerasette.saving.serialization import deserialize_keras_object
+
+    return deserialize_keras_object(config, registry(), custom_objects, "layer")
+
+
 def register(cls):
     """Adds a layer class to the names models can be rebuilt from (used by layer modules)."""
     _LAYER_CLASSES.append(cls)
@@ -95,5 +123,5 @@ _ALIASES = [
 
 
 __all__ = [c.__name__ for c in _LAYER_CLASSES] + _ALIASES + [
-    "Input", "KerasTensor", "Layer", "registry",
+    "Input", "KerasTensor", "Layer", "deserialize", "registry", "serialize",
 ]

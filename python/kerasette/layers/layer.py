@@ -138,6 +138,7 @@ class Layer:
     """
 
     _engine_kind: str | None = None  # the engine's layer kind; None for layers with no engine part
+    _keras_module = "keras.layers"  # the "module" of serialized configs, where Keras has the class
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype=None, **kwargs):
         input_shape = kwargs.pop("input_shape", None)
