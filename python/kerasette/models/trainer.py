@@ -57,13 +57,16 @@ class Trainer:
         self.loss = loss
         self._compile_args = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
                               "metrics": metrics}
-        self.compiled = True
         self._engine_compiled = False
         self._losses = None
+        # A compile that raises (an unknown loss name, ...) leaves the model uncompiled, so `fit`
+        # says so instead of failing on half-matched losses.
+        self.compiled = False
         # A Sequential model without an input shape has no outputs yet: Keras lets it compile,
         # and it is built (and its losses matched to its outputs) by the first data it sees.
         if self.built:
             self._configure_outputs()
+        self.compiled = True
 
     def _configure_outputs(self) -> None:
         """Matches the compiled losses, loss weights and metrics to the model's outputs."""
