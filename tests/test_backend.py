@@ -31,3 +31,9 @@ def test_get_uid_counts_per_prefix_from_one():
 def test_is_keras_tensor():
     assert K.is_keras_tensor(keras.Input((2,)))
     assert not K.is_keras_tensor([1.0, 2.0])
+
+
+def test_layers_report_float32_dtypes():
+    layer = layers.Dense(2)
+    assert (layer.dtype, layer.compute_dtype, layer.variable_dtype) == ("float32",) * 3
+    assert keras.Sequential([keras.Input((3,)), layer]).dtype == "float32"

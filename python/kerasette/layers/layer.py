@@ -301,6 +301,18 @@ class Layer:
 
     # ---- weights ----
     @property
+    def dtype(self) -> str:
+        """The dtype of the layer's weights: always "float32" in kerasette."""
+        return "float32"
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype the layer computes in: always "float32" in kerasette."""
+        return "float32"
+
+    variable_dtype = dtype
+
+    @property
     def trainable(self) -> bool:
         return self._trainable
 
