@@ -91,3 +91,31 @@ def test_permute_layer(rng):
                     rng.normal(size=(2, 2)).astype("float32"))
     with pytest.raises(ValueError, match="consecutive"):
         layers.Permute((0, 1))
+
+
+@pytest.fixture
+def channels_first_default():
+    keras.config.set_image_data_format("channels_first")
+    yield
+    keras.config.set_image_data_format("channels_last")
+
+
+def test_image_data_format_is_the_default_of_spatial_layers(channels_first_default):
+    # Classic Keras scripts branch on `K.image_data_format()` and build their input shape from it.
+    assert keras.backend.image_data_format() == "channels_first"
+    model = keras.Sequential([
+        keras.Input((1, 8, 8)),
+        layers.Conv2D(4, 3),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+    ])
+    assert [layer.data_format for layer in model.layers] == ["channels_first"] * 3
+    assert model.output_shape == (None, 36)
+    # An explicit argument still wins over the global default.
+    assert layers.Conv2D(4, 3, data_format="channels_last").data_format == "channels_last"
+
+
+def test_set_image_data_format_rejects_unknown_formats():
+    with pytest.raises(ValueError, match=r"Received: data_format=nhwc"):
+        keras.config.set_image_data_format("nhwc")
+    assert keras.config.image_data_format() == "channels_last"

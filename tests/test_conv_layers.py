@@ -423,6 +423,17 @@ def test_batch_normalization_gradients_training_mode(center, scale, rng):
     check_gradients(_TrainingForward(model), x, y, samples=6, h=3e-3, atol=1e-4)
 
 
+def test_batch_normalization_axis_1_gradients(rng):
+    keras.utils.set_random_seed(9)
+    model = _grad_model((2, 5, 7), layers.BatchNormalization(axis=1,
+                                                             beta_initializer="random_normal",
+                                                             gamma_initializer="random_normal"),
+                        3)
+    x = rng.normal(size=(4, 2, 5, 7)).astype("float32")
+    y = rng.normal(size=(4, 3)).astype("float32")
+    check_gradients(_TrainingForward(model), x, y, samples=6, h=3e-3, atol=1e-4)
+
+
 def test_frozen_batch_normalization_runs_in_inference_mode(rng):
     keras.utils.set_random_seed(10)
     bn = layers.BatchNormalization()
@@ -453,8 +464,26 @@ def test_batch_normalization_statistics(rng):
     # Inference uses the moving statistics.
     mm, mv = bn.moving_mean.numpy(), bn.moving_variance.numpy()
     np.testing.assert_allclose(bn(x), (x - mm) / np.sqrt(mv + 1e-3), rtol=1e-4, atol=1e-5)
-    with pytest.raises(NotImplementedError, match="last axis"):
-        layers.BatchNormalization(axis=1)(keras.Input((3, 4, 5)))
+    with pytest.raises(NotImplementedError, match="last axis or axis 1"):
+        layers.BatchNormalization(axis=2)(keras.Input((3, 4, 5)))
+
+
+def test_batch_normalization_axis_1_normalizes_channels_first_maps(rng):
+    # Keras's channels_first BatchNormalization: statistics per index of axis 1.
+    x = (rng.normal(size=(8, 3, 4, 5)) * 3 + 2).astype("float32")
+    bn = layers.BatchNormalization(axis=1)
+    out = bn(x, training=True)
+    assert [w.shape for w in bn.weights] == [(3,)] * 4 and out.shape == x.shape
+    x64 = x.astype(np.float64)
+    mean, var = x64.mean((0, 2, 3)), x64.var((0, 2, 3))
+    np.testing.assert_allclose(out.mean((0, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(out.var((0, 2, 3)), var / (var + 1e-3), rtol=1e-4)
+    np.testing.assert_allclose(bn.moving_mean.numpy(), 0.01 * mean, rtol=1e-5)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), 0.99 + 0.01 * var, rtol=1e-5)
+    mm, mv = bn.moving_mean.numpy()[:, None, None], bn.moving_variance.numpy()[:, None, None]
+    np.testing.assert_allclose(bn(x), (x - mm) / np.sqrt(mv + 1e-3), rtol=1e-4, atol=1e-5)
+    model = keras.Sequential([keras.Input((3, 6)), layers.BatchNormalization(axis=1)])
+    assert model.output_shape == (None, 3, 6) and model.count_params() == 12
 
 
 def test_batch_normalization_fit_updates_moving_stats(rng):
@@ -514,6 +543,17 @@ def test_default_names_follow_keras():
     assert layers.MaxPooling2D().name.startswith("max_pooling2d")
     assert layers.GlobalAveragePooling2D().name.startswith("global_average_pooling2d")
     assert layers.BatchNormalization().name.startswith("batch_normalization")
+
+
+def test_short_pooling_names_are_the_same_classes():
+    # Keras's aliases: a MaxPool2D is a MaxPooling2D, named and serialized as one.
+    assert layers.MaxPool2D is layers.MaxPooling2D and layers.AvgPool1D is layers.AveragePooling1D
+    assert layers.GlobalAvgPool2D is layers.GlobalAveragePooling2D
+    assert layers.GlobalMaxPool1D is layers.GlobalMaxPooling1D
+    model = keras.Sequential([keras.Input((4, 4, 2)), layers.MaxPool2D(), layers.GlobalAvgPool2D()])
+    assert model.output_shape == (None, 2)
+    assert [entry["class_name"] for entry in model.get_config()["layers"][1:]] == [
+        "MaxPooling2D", "GlobalAveragePooling2D"]
 
 
 CONFIG_LAYERS = [

@@ -673,3 +673,62 @@ def test_unwritable_destinations_name_the_requested_path(tmp_path, saved_mlp):
     with pytest.raises(IsADirectoryError, match=r"folder\.h5'.*is a directory"):
         model.save(tmp_path / "folder.h5")
     assert sorted(os.listdir(tmp_path)) == ["folder.h5", "good.h5"]
+
+
+# ---------------------------------------------------------------- JSON architectures
+JSON_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "keras_json"
+
+
+def _two_branch_model():
+    a, b = keras.Input((4,), name="a"), keras.Input((3,), name="b")
+    merged = layers.concatenate([layers.Dense(2, activation="relu")(a), b])
+    return keras.Model([a, b], layers.Dense(1, activation="sigmoid")(merged), name="two_branch")
+
+
+@pytest.mark.parametrize("factory", [
+    lambda: keras.Sequential([keras.Input((3,)), layers.Dense(4, activation="relu"),
+                              layers.Dropout(0.1), layers.Dense(1)], name="mlp"),
+    _two_branch_model,
+], ids=["sequential", "functional"])
+def test_to_json_round_trip(factory):
+    model = factory()
+    clone = keras.models.model_from_json(model.to_json())
+    assert type(clone) is type(model)
+    assert clone.get_config() == model.get_config()
+    assert clone.count_params() == model.count_params()
+
+
+def test_to_json_has_the_keys_keras3_finds_the_class_by():
+    # Keras 3's model_from_json imports the class from `module`; tf_keras ignores the key.
+    sequential = json.loads(keras.Sequential([keras.Input((2,)), layers.Dense(1)]).to_json())
+    functional = json.loads(_two_branch_model().to_json(indent=2))
+    assert (sequential["module"], sequential["class_name"]) == ("keras", "Sequential")
+    assert (functional["module"], functional["class_name"]) == (
+        "keras.src.models.functional", "Functional")
+    assert functional["config"]["layers"][0]["config"]["batch_input_shape"] == [None, 4]
+
+
+def test_model_from_json_reads_keras3_and_tf_keras():
+    convnet = keras.models.model_from_json((JSON_FIXTURES / "functional_keras3.json").read_text())
+    assert [layer.name for layer in convnet.layers] == ["image", "conv", "pool", "flatten", "probs"]
+    assert convnet.output_shape == (None, 3) and convnet.count_params() == 20 + 57
+    mlp = keras.models.model_from_json((JSON_FIXTURES / "sequential_tf_keras.json").read_text())
+    assert mlp.name == "mlp" and [layer.name for layer in mlp.layers] == ["hidden", "drop", "out"]
+    assert mlp.layers[1].rate == 0.2 and mlp.count_params() == 25 + 6
+
+
+def test_model_from_json_errors():
+    with pytest.raises(ValueError, match="is not a Keras model config"):
+        keras.models.model_from_json("[1, 2]")
+    with pytest.raises(ValueError, match="Could not rebuild the model: missing entry 'layers'"):
+        keras.models.model_from_json('{"class_name": "Sequential", "config": {"name": "m"}}')
+
+
+def test_models_save_model_and_layer_serialization(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(3, activation="relu")])
+    keras.models.save_model(model, tmp_path / "m.h5")
+    assert keras.models.load_model(tmp_path / "m.h5", compile=False).count_params() == 9
+    entry = layers.serialize(model.layers[0])
+    assert (entry["module"], entry["class_name"]) == ("keras.layers", "Dense")
+    clone = layers.deserialize(entry)
+    assert isinstance(clone, layers.Dense) and clone.get_config() == model.layers[0].get_config()

@@ -297,6 +297,17 @@ def test_error_fit_before_compile(rng):
             call()
 
 
+def test_failed_compile_leaves_the_model_uncompiled():
+    # A compile that raises must not leave half-matched losses for `fit` to trip over.
+    model = _mlp()
+    model.compile("sgd", "mse")
+    with pytest.raises(ValueError, match="not_a_loss"):
+        model.compile("sgd", "not_a_loss")
+    assert not model.compiled
+    with pytest.raises(ValueError, match="You must call `compile\\(\\)`"):
+        model.fit(np.zeros((2, 8)), np.zeros((2, 3)), verbose=0)
+
+
 def test_error_weights_of_unbuilt_model():
     # Keras builds a Sequential model without an input shape from data (see
     # test_training_api.py); until then it has no graph to run.

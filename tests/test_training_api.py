@@ -82,6 +82,31 @@ def test_evaluate_list_order_multi_output(rng):
     assert len(model.train_on_batch(x, [y, y2])) == 6
 
 
+def test_outputs_without_a_loss_log_no_loss(rng):
+    # Keras 3.15: an output whose loss is None logs no `<name>_loss`, and with a single output
+    # left to train, `loss` is the only loss key. Its metrics list may be None.
+    x, y, y2 = _data(rng)
+    inp = keras.Input((4,))
+    three = keras.Model(inp, [layers.Dense(1, name=n)(inp) for n in "abc"])
+    ys = [y, y2[:, :1], y2[:, 1:]]
+    three.compile("sgd", [None, "mse", "mae"], metrics=[None, ["mse"], None])
+    logs = three.fit(x, ys, verbose=0).history
+    assert list(logs) == ["b_loss", "b_mse", "c_loss", "loss"]
+    model = _two_output_model()
+    model.compile("sgd", [None, "mse"])
+    assert list(model.fit(x, [y, y2], verbose=0).history) == ["loss"]
+    assert model.metrics_names == ["loss"]
+    assert isinstance(model.evaluate(x, [y, y2], verbose=0), float)
+
+
+def test_metrics_on_an_output_without_a_loss_are_refused(rng):
+    # The engine reads targets only for losses; this used to crash the process.
+    model = _two_output_model()
+    with pytest.raises(NotImplementedError, match="output 'out_a' has none"):
+        model.compile("sgd", [None, "mse"], metrics=["mae"])
+    assert not model.compiled
+
+
 def test_steps_per_epoch_continues_the_pass_across_epochs():
     # Keras 3 keeps iterating one pass over the data from epoch to epoch: with 5 batches and
     # steps_per_epoch=2, epochs see batches [0, 1], [2, 3], then [4] (the pass ends, with a

@@ -13,8 +13,8 @@ from kerasette import layers, models
 from kerasette.layers import Input, InputLayer, Layer
 from kerasette.models import Model, Sequential
 
-_LAZY = {"activations", "applications", "callbacks", "config", "datasets", "initializers",
-         "losses", "metrics", "ops", "optimizers", "regularizers", "saving", "utils"}
+_LAZY = {"activations", "applications", "backend", "callbacks", "config", "datasets",
+         "initializers", "losses", "metrics", "ops", "optimizers", "regularizers", "saving", "utils"}
 
 
 def __getattr__(name):
@@ -30,7 +30,7 @@ def __dir__():
 
 
 __all__ = [
-    "Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "callbacks", "config",
-    "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers",
+    "Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "backend", "callbacks",
+    "config", "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers",
     "regularizers", "saving", "utils", "__version__",
 ]

@@ -1,8 +1,11 @@
-"""Engine settings: CPU instruction set, threads, build facts."""
+"""Engine settings (CPU instruction set, threads, device, build facts) and Keras's global
+`image_data_format`, the `data_format` that spatial layers given none use."""
 
 from __future__ import annotations
 
 from kerasette import _engine
+
+_IMAGE_DATA_FORMAT = "channels_last"
 
 
 def cpu_isa() -> str:
@@ -120,3 +123,28 @@ def floatx() -> str:
 
 def epsilon() -> float:
     return 1e-7
+
+
+def image_data_format() -> str:
+    """The default `data_format` of spatial layers: "channels_last" (Keras's default) or
+    "channels_first"."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format: str) -> None:
+    """Sets the `data_format` that layers created afterwards with `data_format=None` use.
+
+    Args:
+        data_format: "channels_last" or "channels_first".
+
+    Example:
+        >>> kerasette.config.set_image_data_format("channels_first")
+    """
+    global _IMAGE_DATA_FORMAT
+    value = str(data_format).lower()
+    if value not in {"channels_first", "channels_last"}:
+        raise ValueError(
+            "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+            f"Received: data_format={data_format}"
+        )
+    _IMAGE_DATA_FORMAT = value

@@ -68,6 +68,34 @@ def registry() -> dict:
     return out
 
 
+def serialize(layer: Layer) -> dict:
+    """A layer's config in Keras's nested form, `{"module", "class_name", "config", ...}`.
+
+    Example:
+        >>> serialize(Dense(3))["class_name"]
+        'Dense'
+    """
+    from kerasette.saving.serialization import serialize_keras_object
+
+    return serialize_keras_object(layer)
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> Layer:
+    """A new layer from `serialize`'s dict (or Keras 2's or Keras 3's).
+
+    Args:
+        config: `{"class_name": ..., "config": ...}`.
+        custom_objects: Dict of names to layer classes kerasette does not define.
+
+    Example:
+        >>> deserialize(serialize(Dense(3))).units
+        3
+    """
+    from kerasette.saving.serialization import deserialize_keras_object
+
+    return deserialize_keras_object(config, registry(), custom_objects, "layer")
+
+
 def register(cls):
     """Adds a layer class to the names models can be rebuilt from (used by layer modules)."""
     _LAYER_CLASSES.append(cls)
@@ -83,5 +111,17 @@ for _cls in (
     register(_cls)
 del _cls
 
+# Keras's short names for the pooling layers: the same classes, so configs carry the long names.
+MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
+AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
+GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
+GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+_ALIASES = [
+    "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+    "GlobalMaxPool2D", "MaxPool1D", "MaxPool2D",
+]
 
-__all__ = [c.__name__ for c in _LAYER_CLASSES] + ["Input", "KerasTensor", "Layer", "registry"]
+
+__all__ = [c.__name__ for c in _LAYER_CLASSES] + _ALIASES + [
+    "Input", "KerasTensor", "Layer", "deserialize", "registry", "serialize",
+]

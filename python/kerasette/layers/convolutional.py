@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from kerasette import activations
+from kerasette.config import image_data_format
 from kerasette.layers.core import KernelBiasLayer
 
 
@@ -60,7 +61,7 @@ def standardize_padding(value, allow_causal: bool = False) -> str:
 
 def standardize_data_format(data_format) -> str:
     if data_format is None:
-        return "channels_last"
+        return image_data_format()
     data_format = str(data_format).lower()
     if data_format not in {"channels_first", "channels_last"}:
         raise ValueError(
@@ -145,7 +146,8 @@ class Conv2D(BaseConv):
         kernel_size: int or (height, width) of the window.
         strides: int or (sh, sw); `> 1` cannot be combined with `dilation_rate > 1`.
         padding: "valid" or "same" (TensorFlow's rule: the odd padded row/col goes after).
-        data_format: "channels_last" (default) or "channels_first".
+        data_format: "channels_last" or "channels_first"; None (default) means
+            `kerasette.config.image_data_format()`, "channels_last" unless set otherwise.
         dilation_rate: int or (dh, dw).
         groups: input and output channels split into this many independent groups.
         activation, use_bias, *_initializer, *_regularizer: as in Dense.

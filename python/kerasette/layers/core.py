@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from kerasette import activations, initializers, regularizers
+from kerasette.config import image_data_format
 from kerasette.layers.layer import KerasTensor, Layer, Node, normalize_shape
 
 
@@ -232,7 +233,7 @@ class Flatten(Layer):
                 "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
                 f"Received: data_format={data_format}"
             )
-        self.data_format = data_format or "channels_last"
+        self.data_format = data_format or image_data_format()
 
     def engine_attrs(self) -> dict:
         return {"target_shape": [-1]}

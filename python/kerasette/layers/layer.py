@@ -32,6 +32,11 @@ def unique_name(base: str) -> str:
     return base if n == 0 else f"{base}_{n}"
 
 
+def reset_unique_names() -> None:
+    """Starts automatic names over (`dense`, `dense_1`, ...), as `keras.backend.clear_session`."""
+    _name_counters.clear()
+
+
 def normalize_shape(shape: Any, what: str = "shape") -> tuple:
     if shape is None:
         return None
@@ -133,6 +138,7 @@ class Layer:
     """
 
     _engine_kind: str | None = None  # the engine's layer kind; None for layers with no engine part
+    _keras_module = "keras.layers"  # the "module" of serialized configs, where Keras has the class
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype=None, **kwargs):
         input_shape = kwargs.pop("input_shape", None)
@@ -294,6 +300,18 @@ class Layer:
         return self.output.shape
 
     # ---- weights ----
+    @property
+    def dtype(self) -> str:
+        """The dtype of the layer's weights: always "float32" in kerasette."""
+        return "float32"
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype the layer computes in: always "float32" in kerasette."""
+        return "float32"
+
+    variable_dtype = dtype
+
     @property
     def trainable(self) -> bool:
         return self._trainable

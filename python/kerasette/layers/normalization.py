@@ -1,4 +1,5 @@
-"""BatchNormalization over the last axis (channels_last feature maps and Dense features)."""
+"""BatchNormalization over the last axis (channels_last feature maps and Dense features) or over
+axis 1 (channels_first feature maps)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ class BatchNormalization(Layer):
     are used.
 
     Args:
-        axis: the channel axis; only the last one (-1, or its positive index) is supported.
+        axis: the channel axis: the last one (-1, or its positive index) or 1.
         momentum: moving-average momentum.
         epsilon: added to the variance.
         center, scale: whether to learn `beta` / `gamma`.
         *_initializer, *_regularizer: as in Keras.
 
-    Input shape: any, channels last. Output shape: the input shape.
+    Input shape: any. Output shape: the input shape.
     Weights, in Keras's order: gamma, beta, moving_mean, moving_variance.
 
     Example:
@@ -79,12 +80,18 @@ class BatchNormalization(Layer):
                 f"Invalid value for `axis` argument. Expected 0 <= axis < inputs.rank (with "
                 f"inputs.rank={rank}). Received: axis={self.axis}"
             )
-        if self.axis % rank != rank - 1:
+        # The engine normalizes the last axis; axis 1 of a feature map (Keras's channels_first
+        # BatchNormalization) is moved last and back around it, as channels_first convolutions.
+        self._axis_first = rank > 2 and self.axis % rank == 1
+        if self.axis % rank != rank - 1 and not self._axis_first:
             raise NotImplementedError(
-                f"Layer '{self.name}': kerasette normalizes over the last axis only. Received: "
-                f"axis={self.axis} for an input of rank {rank}."
+                f"Layer '{self.name}': kerasette normalizes over the last axis or axis 1 only. "
+                f"Received: axis={self.axis} for an input of rank {rank}."
             )
         super().build(input_shape)
+
+    def _channels_first(self) -> bool:
+        return getattr(self, "_axis_first", False)
 
     def engine_attrs(self) -> dict:
         return {"momentum": self.momentum, "epsilon": self.epsilon, "center": self.center,

@@ -45,7 +45,8 @@ class MaxPooling2D(BasePooling):
         pool_size: int or (ph, pw) window size.
         strides: int or (sh, sw); None means `pool_size`.
         padding: "valid" or "same".
-        data_format: "channels_last" (default) or "channels_first".
+        data_format: "channels_last" or "channels_first"; None (default) means
+            `kerasette.config.image_data_format()`, "channels_last" unless set otherwise.
 
     Input shape: `(batch, rows, cols, channels)`. Output shape: `(batch, pooled_rows,
     pooled_cols, channels)`.

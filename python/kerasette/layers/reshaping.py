@@ -41,7 +41,8 @@ class ZeroPadding2D(_Spatial):
 
     Args:
         padding: int, (symmetric_height, symmetric_width) or ((top, bottom), (left, right)).
-        data_format: "channels_last" (default) or "channels_first".
+        data_format: "channels_last" or "channels_first"; None (default) means
+            `kerasette.config.image_data_format()`, "channels_last" unless set otherwise.
 
     Input shape: `(batch, rows, cols, channels)`. Output shape: `(batch, rows + top + bottom,
     cols + left + right, channels)`.

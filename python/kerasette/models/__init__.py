@@ -11,9 +11,35 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     return _load(filepath, custom_objects=custom_objects, compile=compile)
 
 
+def save_model(model, filepath, overwrite=True, **kwargs):
+    """Saves a model to a Keras `.h5` file: `model.save(filepath)` (see
+    `kerasette.saving.save_model`)."""
+    from kerasette.saving import save_model as _save
+
+    _save(model, filepath, overwrite=overwrite, **kwargs)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """Builds a model (freshly initialized weights) from `model.to_json()`'s string, or from the
+    JSON that Keras 2 or Keras 3 writes.
+
+    Args:
+        json_string: The JSON text.
+        custom_objects: Dict of names to classes for model classes kerasette does not define.
+
+    Example:
+        >>> model = kerasette.models.model_from_json(other_model.to_json())
+    """
+    import json
+
+    from kerasette.saving.legacy_h5 import model_from_config
+
+    return model_from_config(json.loads(json_string), custom_objects)
+
+
 def clone_model(model):
     """A new model of the same architecture with freshly initialized weights."""
     return type(model).from_config(model.get_config())
 
 
-__all__ = ["Model", "Sequential", "load_model", "clone_model"]
+__all__ = ["Model", "Sequential", "clone_model", "load_model", "model_from_json", "save_model"]

@@ -31,6 +31,8 @@ class Model(Trainer, Layer):
         >>> model = kerasette.Model(inputs=inputs, outputs=outputs)
     """
 
+    _keras_module = "keras.models"
+
     def __init__(self, inputs=None, outputs=None, name: str | None = None, trainable: bool = True,
                  **kwargs):
         Layer.__init__(self, trainable=trainable,
@@ -302,6 +304,23 @@ class Model(Trainer, Layer):
         load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch, **kwargs)
 
     # ---- configuration ----
+    def to_json(self, **kwargs) -> str:
+        """The model's architecture (no weights) as a JSON string.
+
+        Real Keras 2 and 3 rebuild the model from it with `keras.models.model_from_json`, as does
+        `kerasette.models.model_from_json`.
+
+        Args:
+            **kwargs: Passed to `json.dumps` (`indent=2`, `sort_keys=True`, ...).
+
+        Example:
+            >>> json_string = model.to_json()
+            >>> same_architecture = kerasette.models.model_from_json(json_string)
+        """
+        from kerasette.saving import config_compat, h5_io
+
+        return h5_io.json_dumps(config_compat.to_json_config(self), **kwargs)
+
     def get_config(self) -> dict:
         from kerasette.models.config import functional_config
 

@@ -24,6 +24,8 @@ class Sequential(Model):
         ... ])
     """
 
+    _keras_module = "keras"
+
     def __init__(self, layers=None, trainable: bool = True, name: str | None = None, **kwargs):
         super().__init__(trainable=trainable, name=name, **kwargs)
         self._layers: list[Layer] = []

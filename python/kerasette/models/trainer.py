@@ -40,6 +40,7 @@ class Trainer:
         self._compile_args = None
         self._engine_compiled = False
         self._result_names: list[str] = []
+        self._hidden_results: set[str] = set()
         self._flat_order: list[str] = []
         self._metric_specs = None
 
@@ -71,13 +72,16 @@ class Trainer:
         self.loss = loss
         self._compile_args = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
                               "metrics": metrics}
-        self.compiled = True
         self._engine_compiled = False
         self._losses = None
+        # A compile that raises (an unknown loss name, ...) leaves the model uncompiled, so `fit`
+        # says so instead of failing on half-matched losses.
+        self.compiled = False
         # A Sequential model without an input shape has no outputs yet: Keras lets it compile,
         # and it is built (and its losses matched to its outputs) by the first data it sees.
         if self.built:
             self._configure_outputs()
+        self.compiled = True
 
     def _configure_outputs(self) -> None:
         """Matches the compiled losses, loss weights and metrics to the model's outputs."""
@@ -95,6 +99,14 @@ class Trainer:
         weights = self._per_output(args["loss_weights"], names, "loss_weights", default=1.0)
         self._loss_weights = [1.0 if w is None else float(w) for w in weights]
         self._metric_ids = self._per_output_metrics(args["metrics"], names)
+        for name, loss, ids in zip(names, self._losses, self._metric_ids):
+            if loss is None and ids:
+                # The engine reads an output's targets only for its loss.
+                raise NotImplementedError(
+                    f"kerasette computes metrics only on outputs that have a loss; output "
+                    f"'{name}' has none. Give its metrics as a list per output with `[]` (or "
+                    f"None) for '{name}'. Received: metrics={args['metrics']}"
+                )
         self._engine_compiled = False
 
     def _build_from_data(self, x) -> None:
@@ -133,10 +145,12 @@ class Trainer:
             raise ValueError(
                 f"Expected `metrics` to be a list or dict. Received: metrics={metrics!r}"
             )
-        if len(names) > 1 and all(isinstance(m, (list, tuple)) for m in metrics):
+        # One list per output, None for an output without metrics (as Keras takes them).
+        per_output = all(m is None or isinstance(m, (list, tuple)) for m in metrics)
+        if len(names) > 1 and per_output and any(m is not None for m in metrics):
             if len(metrics) != len(names):
                 raise ValueError(f"Expected {len(names)} lists of metrics, one per output.")
-            return [list(m) for m in metrics]
+            return [list(m or []) for m in metrics]
         return [list(metrics) for _ in names]
 
     def _compile_engine(self, target_shapes=None) -> None:
@@ -173,13 +187,18 @@ class Trainer:
         graph.compile(outputs, opt_kind, opt_attrs)
         self.optimizer._bind(graph)
         self._result_names = result_names + _unique_log_keys(metric_names)
+        # The engine keeps a slot per output loss; Keras 3 logs one only for an output that has a
+        # loss, and only when several outputs have one (`loss` alone says it all otherwise).
+        with_loss = [n for n, loss in zip(names, self._losses) if loss is not None]
+        self._hidden_results = {k for n, k in zip(names, output_losses)
+                                if len(with_loss) < 2 or n not in with_loss}
+        logged = [k for k in self._result_names if k not in self._hidden_results]
         # Keras 3's `_flatten_metrics_in_order`: the names of `model.metrics` (the loss, the
         # unprefixed compile metrics, then the per-output losses) where they are log keys, then
         # the other keys sorted. So a multi-output model's prefixed metrics come out sorted.
-        first = [k for k in ["loss"] + plain_metric_names + output_losses
-                 if k in self._result_names]
+        first = [k for k in ["loss"] + plain_metric_names + output_losses if k in logged]
         first = list(dict.fromkeys(first))
-        self._flat_order = first + sorted(k for k in self._result_names if k not in first)
+        self._flat_order = first + sorted(k for k in logged if k not in first)
         self._engine_compiled = True
 
     @property
@@ -273,7 +292,8 @@ class Trainer:
         values = np.asarray(self._graph().results(), dtype=np.float32).tolist()
         # Keras 3 sorts the keys of every logs dict (`pythonify_logs`): History, the progress
         # bar and `return_dict=True` all show "accuracy" before "loss".
-        return dict(sorted(zip(self._result_names, values)))
+        return dict(sorted((k, v) for k, v in zip(self._result_names, values)
+                           if k not in self._hidden_results))
 
     # ---- fit ----
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,

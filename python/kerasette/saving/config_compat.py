@@ -201,3 +201,12 @@ def to_keras2_config(model) -> dict:
     class_name = "Sequential" if isinstance(model, Sequential) else "Functional"
     entry = {"class_name": class_name, "config": copy.deepcopy(model.get_config())}
     return _keras2_layer(entry)
+
+
+def to_json_config(model) -> dict:
+    """What `model.to_json()` writes: the Keras 2 spelling, plus the `module` and
+    `registered_name` keys Keras 3's `model_from_json` finds the model class by (tf_keras ignores
+    them). Keras 3 writes the same two modules."""
+    entry = to_keras2_config(model)
+    module = "keras" if entry["class_name"] == "Sequential" else "keras.src.models.functional"
+    return {"module": module, **entry, "registered_name": None}

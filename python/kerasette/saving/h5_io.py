@@ -112,8 +112,9 @@ def write_str_list_attr(obj: h5py.HLObject, name: str, values: list[str]) -> Non
         obj.attrs.create(f"{name}{i}", np.array(chunk))  # numpy |S: fixed-length, as Keras
 
 
-def json_dumps(obj: Any) -> str:
-    """JSON for a config: numpy scalars and arrays become plain numbers and lists."""
+def json_dumps(obj: Any, **kwargs) -> str:
+    """JSON for a config: numpy scalars and arrays become plain numbers and lists. `kwargs` go to
+    `json.dumps` (`indent=2`, ...)."""
 
     def default(o: Any) -> Any:
         if isinstance(o, np.generic):
@@ -122,7 +123,7 @@ def json_dumps(obj: Any) -> str:
             return o.tolist()
         raise TypeError(f"Cannot write {o!r} (of type {type(o).__name__}) into a model config.")
 
-    return json.dumps(obj, default=default)
+    return json.dumps(obj, default=default, **kwargs)
 
 
 # ---- files ----

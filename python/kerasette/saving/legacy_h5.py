@@ -61,12 +61,15 @@ def save_weights_h5(model, filepath: str, overwrite: bool = True) -> None:
 
 
 # ---- reading ----
-def model_from_config(model_config: dict, custom_objects: dict | None, filepath: str):
-    """Builds a kerasette model from a Keras 2 / Keras 3 / kerasette `model_config`."""
+def model_from_config(model_config: dict, custom_objects: dict | None,
+                      filepath: str | None = None):
+    """Builds a kerasette model from a Keras 2 / Keras 3 / kerasette `model_config`, read from
+    the file `filepath` (named in errors) or, when it is None, from a JSON string."""
     from kerasette import layers
 
+    where = f" saved in '{filepath}'" if filepath is not None else ""
     if not isinstance(model_config, dict) or "class_name" not in model_config:
-        raise ValueError(f"The `model_config` in '{filepath}' is not a Keras model config.")
+        raise ValueError(f"The model config{where} is not a Keras model config.")
     registry = layers.registry()
     config_compat.check_layer_classes(model_config, registry, custom_objects)
     name = model_config["class_name"]
@@ -79,7 +82,7 @@ def model_from_config(model_config: dict, custom_objects: dict | None, filepath:
         # A malformed config fails wherever it is first read (AttributeError for a layer entry
         # that is not a dict); a KeyError prints as the bare key ("'layers'"): say what it is.
         detail = f"missing entry {e.args[0]!r}" if isinstance(e, KeyError) and e.args else str(e)
-        raise ValueError(f"Could not rebuild the model saved in '{filepath}': {detail}") from e
+        raise ValueError(f"Could not rebuild the model{where}: {detail}") from e
 
 
 def load_model_h5(filepath: str, custom_objects: dict | None = None, compile: bool = True):
