@@ -23,19 +23,6 @@ Geo make_geo(const ConvGeometry& g) {
              static_cast<int>(g.pw), g.x_stride ? g.x_stride : g.C};
 }
 
-// A flat NHWC index split into image, row, column and channel for an H x W x C image.
-struct Nhwc {
-  int64_t n;
-  int y, x, c;
-};
-__device__ __forceinline__ Nhwc split_nhwc(int64_t i, int H, int W, int C) {
-  const int c = static_cast<int>(i % C);
-  int64_t t = i / C;
-  const int x = static_cast<int>(t % W);
-  t /= W;
-  return {t / H, static_cast<int>(t % H), x, c};
-}
-
 // col[(n*OH + oy)*OW + ox, (a*KW + b)*C + c] = xpad[n, oy*sh + a*dh - ph, ox*sw + b*dw - pw, c]
 __global__ void im2col_kernel(Geo g, int64_t batch, const float* __restrict__ x,
                               float* __restrict__ col) {

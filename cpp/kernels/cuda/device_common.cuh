@@ -33,6 +33,19 @@ inline unsigned grid_for(int64_t n, int threads = kThreads) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); \
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
+// A flat NHWC index split into image, row, column and channel for an H x W x C image.
+struct Nhwc {
+  int64_t n;
+  int y, x, c;
+};
+__device__ __forceinline__ Nhwc split_nhwc(int64_t i, int H, int W, int C) {
+  const int c = static_cast<int>(i % C);
+  int64_t t = i / C;
+  const int x = static_cast<int>(t % W);
+  t /= W;
+  return {t / H, static_cast<int>(t % H), x, c};
+}
+
 // Butterfly sums: every lane ends with the same value, combined in the same order every time.
 __device__ __forceinline__ float warp_sum(float v) {
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

@@ -11,14 +11,11 @@ __global__ void shift_window_kernel(const float* __restrict__ src, int64_t SH, i
                                     float* __restrict__ dst, int64_t batch, int64_t DH, int64_t DW,
                                     int64_t C, int64_t top, int64_t left) {
   KS_GRID_STRIDE(i, batch * DH * DW * C) {
-    const int64_t c = i % C;
-    int64_t t = i / C;
-    const int64_t x = t % DW;
-    t /= DW;
-    const int64_t y = t % DH, n = t / DH;
-    const int64_t sy = y - top, sx = x - left;
-    dst[i] = (sy >= 0 && sy < SH && sx >= 0 && sx < SW) ? src[((n * SH + sy) * SW + sx) * C + c]
-                                                        : 0.0f;
+    const Nhwc p = split_nhwc(i, static_cast<int>(DH), static_cast<int>(DW), static_cast<int>(C));
+    const int64_t sy = p.y - top, sx = p.x - left;
+    dst[i] = (sy >= 0 && sy < SH && sx >= 0 && sx < SW)
+                 ? src[((p.n * SH + sy) * SW + sx) * C + p.c]
+                 : 0.0f;
   }
 }
 
@@ -26,12 +23,8 @@ __global__ void upsample_kernel(const float* __restrict__ x, float* __restrict__
                                 int64_t H, int64_t W, int64_t C, int64_t sh, int64_t sw) {
   const int64_t OH = H * sh, OW = W * sw;
   KS_GRID_STRIDE(i, batch * OH * OW * C) {
-    const int64_t c = i % C;
-    int64_t t = i / C;
-    const int64_t ox = t % OW;
-    t /= OW;
-    const int64_t oy = t % OH, n = t / OH;
-    y[i] = x[((n * H + oy / sh) * W + ox / sw) * C + c];
+    const Nhwc p = split_nhwc(i, static_cast<int>(OH), static_cast<int>(OW), static_cast<int>(C));
+    y[i] = x[((p.n * H + p.y / sh) * W + p.x / sw) * C + p.c];
   }
 }
 
@@ -40,13 +33,11 @@ __global__ void upsample_backward_kernel(const float* __restrict__ dy, float* __
                                          int64_t sh, int64_t sw) {
   const int64_t OW = W * sw;
   KS_GRID_STRIDE(i, batch * H * W * C) {
-    const int64_t c = i % C;
-    int64_t t = i / C;
-    const int64_t ix = t % W;
-    t /= W;  // t = n * H + y
+    const Nhwc p = split_nhwc(i, static_cast<int>(H), static_cast<int>(W), static_cast<int>(C));
+    const int64_t row = p.n * H + p.y;
     float s = 0.0f;
     for (int64_t a = 0; a < sh; ++a)
-      for (int64_t b = 0; b < sw; ++b) s += dy[((t * sh + a) * OW + ix * sw + b) * C + c];
+      for (int64_t b = 0; b < sw; ++b) s += dy[((row * sh + a) * OW + p.x * sw + b) * C + p.c];
     dx[i] = s;
   }
 }
