@@ -136,11 +136,7 @@ def restore_optimizer_state(group: h5py.Group, model, filepath: str) -> None:
         iterations, lr, u = _assign_keras2(saved, kind, slot_names, variables, slots, filepath)
     else:
         iterations, lr, u = _assign_keras3(saved, kind, slot_names, variables, slots, filepath)
-    if slot_names:
-        engine_slots = [None] * len(slots)
-        for keras_index, engine_index in enumerate(order):
-            engine_slots[engine_index] = slots[keras_index]
-        graph.set_optimizer_slots(engine_slots)
+    _set_engine_slots(graph, slots, order)
     graph.iterations = int(iterations)
     if lr is not None and not hasattr(model.optimizer._learning_rate, "engine_attrs"):
         graph.learning_rate = float(lr)
@@ -150,6 +146,16 @@ def restore_optimizer_state(group: h5py.Group, model, filepath: str) -> None:
         elif u is None:  # Keras 2 does not store it; it is a function of the step count
             u = _nadam_u_product(model.optimizer.beta_1, int(iterations))
         graph.set_optimizer_extra_state([u])
+
+
+def _set_engine_slots(graph, slots: list, order: list[int]) -> None:
+    """Hands the engine `slots` (listed in Keras's variable order) in its own order."""
+    if not slots or not slots[0]:
+        return
+    engine_slots = [None] * len(slots)
+    for keras_index, engine_index in enumerate(order):
+        engine_slots[engine_index] = slots[keras_index]
+    graph.set_optimizer_slots(engine_slots)
 
 
 def _check_shape(value: np.ndarray, var, name: str, filepath: str) -> np.ndarray:
@@ -298,11 +304,7 @@ def restore_keras3_optimizer_vars(group: h5py.Group, model, filepath: str) -> No
         name = f"{position} ({slot} of `{variables[i].path}`)"
         slots[i][slot_names.index(slot)] = _check_shape(value, variables[i], name, filepath)
         position += 1
-    if slot_names:
-        engine_slots = [None] * len(slots)
-        for keras_index, engine_index in enumerate(order):
-            engine_slots[engine_index] = slots[keras_index]
-        graph.set_optimizer_slots(engine_slots)
+    _set_engine_slots(graph, slots, order)
     graph.iterations = iterations
     if has_lr:
         graph.learning_rate = float(np.asarray(values[1]).reshape(-1)[0])
