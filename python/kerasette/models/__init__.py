@@ -5,14 +5,15 @@ from kerasette.models.sequential import Sequential
 
 
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
-    """Loads a model saved with `model.save()` (or by Keras 2/3 in the legacy .h5 format)."""
+    """Loads a model saved with `model.save()`, by Keras 3 (`.keras` or `.h5`) or by Keras 2
+    (`.h5`). See `kerasette.saving.load_model`."""
     from kerasette.saving import load_model as _load
 
-    return _load(filepath, custom_objects=custom_objects, compile=compile)
+    return _load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode)
 
 
 def save_model(model, filepath, overwrite=True, **kwargs):
-    """Saves a model to a Keras `.h5` file: `model.save(filepath)` (see
+    """Saves a model to a `.keras` or `.h5` file: `model.save(filepath)` (see
     `kerasette.saving.save_model`)."""
     from kerasette.saving import save_model as _save
 

@@ -285,7 +285,7 @@ class Model(Trainer, Layer):
     # ---- saving ----
     def save(self, filepath, overwrite: bool = True, save_format: str | None = None,
              **kwargs) -> None:
-        """Saves the model to a Keras `.h5` file (see `kerasette.saving.save_model`)."""
+        """Saves the model to a `.keras` or `.h5` file (see `kerasette.saving.save_model`)."""
         from kerasette.saving import save_model
 
         save_model(self, filepath, overwrite=overwrite, save_format=save_format, **kwargs)

@@ -212,9 +212,10 @@ class Optimizer:
 
     # ---- config ----
     def _learning_rate_config(self) -> Union[float, dict]:
+        # A schedule is written as itself (as Keras 3 does), not as its current value.
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            return schedules.serialize(self._learning_rate)
         lr = self._learning_rate if self._graph is None else self.learning_rate
-        if isinstance(lr, LearningRateSchedule):
-            return schedules.serialize(lr)
         # Keras keeps the rate in a float32 variable and writes that value as a double.
         return float(np.float32(lr))
 

@@ -1,5 +1,6 @@
 """Saving and loading: configs of nested Keras objects (`serialization`), model files
-(`saving_api`: Keras's `.h5` format, read from and written for both Keras 2 and Keras 3)."""
+(`saving_api`: Keras 3's `.keras` zip format, and Keras's `.h5` format, read from and written for
+both Keras 2 and Keras 3)."""
 
 from kerasette.saving.saving_api import load_model, load_weights, save_model, save_weights
 from kerasette.saving.serialization import deserialize_keras_object, serialize_keras_object

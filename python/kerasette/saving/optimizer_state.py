@@ -6,6 +6,11 @@ slot variables named `<Optimizer>/<slot>/<layer>/<weight>:0`, in the order its `
 them, which differs per optimizer (`_K2_LAYOUT`). Keras 3 stores `<name>/iteration`,
 `<name>/learning_rate`, then `<name>/<variable path>_<slot>`; kerasette's engine uses Keras 3's
 slot names, so those files are read by slot suffix. Restoring is exact or it raises.
+
+A `.keras` archive stores the optimizer the Keras 3 way too, but as its variables' list
+(`optimizer/vars/0..N`, `Optimizer.save_own_variables`): the step count, the learning rate (unless
+it is a schedule), the slots in the order Keras 3's `build` creates them (the same groups as
+Keras 2's, only the slots in use), and Nadam's `u_product` last.
 """
 
 from __future__ import annotations
@@ -131,11 +136,7 @@ def restore_optimizer_state(group: h5py.Group, model, filepath: str) -> None:
         iterations, lr, u = _assign_keras2(saved, kind, slot_names, variables, slots, filepath)
     else:
         iterations, lr, u = _assign_keras3(saved, kind, slot_names, variables, slots, filepath)
-    if slot_names:
-        engine_slots = [None] * len(slots)
-        for keras_index, engine_index in enumerate(order):
-            engine_slots[engine_index] = slots[keras_index]
-        graph.set_optimizer_slots(engine_slots)
+    _set_engine_slots(graph, slots, order)
     graph.iterations = int(iterations)
     if lr is not None and not hasattr(model.optimizer._learning_rate, "engine_attrs"):
         graph.learning_rate = float(lr)
@@ -145,6 +146,16 @@ def restore_optimizer_state(group: h5py.Group, model, filepath: str) -> None:
         elif u is None:  # Keras 2 does not store it; it is a function of the step count
             u = _nadam_u_product(model.optimizer.beta_1, int(iterations))
         graph.set_optimizer_extra_state([u])
+
+
+def _set_engine_slots(graph, slots: list, order: list[int]) -> None:
+    """Hands the engine `slots` (listed in Keras's variable order) in its own order."""
+    if not slots or not slots[0]:
+        return
+    engine_slots = [None] * len(slots)
+    for keras_index, engine_index in enumerate(order):
+        engine_slots[engine_index] = slots[keras_index]
+    graph.set_optimizer_slots(engine_slots)
 
 
 def _check_shape(value: np.ndarray, var, name: str, filepath: str) -> np.ndarray:
@@ -223,3 +234,79 @@ def _assign_keras3(saved, kind, slot_names, variables, slots, filepath):
         for i, (name, value) in enumerate(items):
             slots[i][slot_names.index(slot)] = _check_shape(value, variables[i], name, filepath)
     return iterations, lr, u_product
+
+
+# ---- Keras 3 `optimizer/vars` (the `.keras` format) ----
+def _keras3_entries(kind: str, slot_names: list[str], n_vars: int) -> list[tuple[int, str]]:
+    """[(var index, engine slot)] in the order Keras 3 creates them: `add_optimizer_variables`
+    interleaves the names of one call per variable, calls follow one another."""
+    if kind not in _K2_LAYOUT:
+        raise ValueError(f"Saving the state of optimizer '{kind}' in the Keras 3 layout is not "
+                         "supported.")
+    out = []
+    for group in _K2_LAYOUT[kind]:
+        present = [s for s, _ in group if s in slot_names]
+        out.extend((i, s) for i in range(n_vars) for s in present)
+    return out
+
+
+def _has_lr_variable(optimizer) -> bool:
+    # Keras 3 tracks the learning rate as a variable unless it is a schedule.
+    return not hasattr(optimizer._learning_rate, "engine_attrs")
+
+
+def write_keras3_optimizer_vars(group: h5py.Group, model) -> None:
+    """Writes the compiled engine's optimizer state into `group` (`optimizer/vars`)."""
+    graph = model._graph()
+    kind, _ = model.optimizer.engine_spec()
+    slot_names = list(graph.optimizer_slot_names())
+    order = _keras_variable_order(model)
+    slots = [graph.get_optimizer_slots()[i] for i in order]
+    arrays = [np.asarray(int(graph.iterations), dtype="<i8")]
+    if _has_lr_variable(model.optimizer):
+        arrays.append(np.asarray(graph.learning_rate, dtype="<f4"))
+    for i, slot in _keras3_entries(kind, slot_names, len(order)):
+        arrays.append(np.asarray(slots[i][slot_names.index(slot)], dtype="<f4"))
+    if kind == "nadam":
+        arrays.append(np.asarray(graph.get_optimizer_extra_state()[0], dtype="<f4"))
+    for i, value in enumerate(arrays):
+        group.create_dataset(str(i), data=value)
+
+
+def restore_keras3_optimizer_vars(group: h5py.Group, model, filepath: str) -> None:
+    """Sets the compiled engine's step count, learning rate and slots from `optimizer/vars`.
+
+    Raises:
+        ValueError: the saved variables do not fit this optimizer and model (count or shape).
+    """
+    graph = model._graph()
+    kind, _ = model.optimizer.engine_spec()
+    slot_names = list(graph.optimizer_slot_names())
+    order = _keras_variable_order(model)
+    variables = [model.trainable_weights[i] for i in order]
+    entries = _keras3_entries(kind, slot_names, len(variables))
+    has_lr = _has_lr_variable(model.optimizer)
+    expected = 1 + has_lr + len(entries) + (kind == "nadam")
+    keys = sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else -1)
+    if keys != [str(i) for i in range(expected)]:
+        raise ValueError(
+            f"The optimizer state in '{filepath}' holds {len(keys)} variables, but a Keras 3 "
+            f"'{K2_CLASS_NAMES.get(kind, kind)}' over {len(variables)} trainable weights has "
+            f"{expected} (the step count, {'the learning rate, ' if has_lr else ''}then slots "
+            f"{slot_names} per weight). It may come from another optimizer or model. Load it "
+            "with `compile=False` and compile again to start a fresh optimizer."
+        )
+    values = [h5_io.read_array(group[k], f"optimizer variable {k}") for k in keys]
+    iterations = _iteration_value(values[0], "0", filepath)
+    position = 1 + has_lr
+    slots = [[None] * len(slot_names) for _ in variables]
+    for (i, slot), value in zip(entries, values[position:]):
+        name = f"{position} ({slot} of `{variables[i].path}`)"
+        slots[i][slot_names.index(slot)] = _check_shape(value, variables[i], name, filepath)
+        position += 1
+    _set_engine_slots(graph, slots, order)
+    graph.iterations = iterations
+    if has_lr:
+        graph.learning_rate = float(np.asarray(values[1]).reshape(-1)[0])
+    if kind == "nadam":
+        graph.set_optimizer_extra_state([float(np.asarray(values[-1]).reshape(-1)[0])])

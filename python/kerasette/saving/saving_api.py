@@ -1,7 +1,8 @@
 """`save_model` / `load_model` / weights files: picks the format from the file name.
 
-`.h5` / `.hdf5` (or `save_format="h5"`): Keras's legacy HDF5 layout (`legacy_h5`). Nothing in a
-file is ever executed: classes are looked up by name among kerasette's own and `custom_objects`.
+`.keras` (or `save_format="keras"`): Keras 3's native zip format (`keras_archive`). `.h5` /
+`.hdf5` (or `save_format="h5"`): Keras's legacy HDF5 layout (`legacy_h5`). Nothing in a file is
+ever executed: classes are looked up by name among kerasette's own and `custom_objects`.
 """
 
 from __future__ import annotations
@@ -22,21 +23,33 @@ def _legacy_h5():
     return legacy_h5
 
 
-def _is_h5(filepath, save_format: str | None = None) -> bool:
+def _keras_archive():
+    """The `.keras` module (its weights are HDF5 too, so it needs h5py as well)."""
+    try:
+        from kerasette.saving import keras_archive
+    except ImportError as e:
+        raise ImportError(
+            "Saving and loading `.keras` files requires h5py: `pip install h5py`."
+        ) from e
+    return keras_archive
+
+
+def _save_format(filepath: str, save_format: str | None) -> str:
     if save_format is not None:
-        if save_format != "h5":
+        if save_format not in ("h5", "keras"):
             raise ValueError(
-                f"Expected `save_format` to be 'h5'. Received: save_format={save_format!r}"
+                "Expected `save_format` to be 'keras' or 'h5'. "
+                f"Received: save_format={save_format!r}"
             )
-        return True
-    return str(filepath).lower().endswith(_H5_SUFFIXES)
-
-
-def _check_keras_suffix(filepath) -> None:
+        return save_format
+    name = filepath.lower()
+    if name.endswith(".keras"):
+        return "keras"
+    if name.endswith(_H5_SUFFIXES):
+        return "h5"
     raise ValueError(
-        "Invalid filepath extension for saving. Please add a `.h5` (or `.hdf5`) extension: "
-        "kerasette writes Keras's HDF5 format (the `.keras` zip format is not supported yet). "
-        "Received: "
+        "Invalid filepath extension for saving. Please add either a `.keras` extension for the "
+        "native Keras format (recommended) or a `.h5` extension. Received: "
         f"filepath={filepath}"
     )
 
@@ -47,39 +60,40 @@ def save_model(model, filepath, overwrite: bool = True, save_format: str | None 
 
     Args:
         model: A built kerasette `Model`.
-        filepath: Destination; `.h5`/`.hdf5`, or any name with `save_format="h5"`.
+        filepath: Destination: `.keras` (Keras 3's zip format), `.h5`/`.hdf5` (the legacy HDF5
+            format), or any name with `save_format`.
         overwrite: Whether to replace an existing file (if False, an existing file raises
             `FileExistsError`; Keras asks interactively instead).
-        save_format: `"h5"`, or `None` to decide from the name.
+        save_format: `"keras"`, `"h5"`, or `None` to decide from the name.
         include_optimizer: Whether to save the compile arguments and optimizer state.
 
     Example:
-        >>> model.save("model.h5")
+        >>> model.save("model.keras")
     """
-    filepath = os.fspath(filepath)
-    if _is_h5(filepath, save_format):
-        return _legacy_h5().save_model_h5(model, filepath, overwrite, include_optimizer)
-    _check_keras_suffix(filepath)
+    filepath = str(os.fspath(filepath))
+    if _save_format(filepath, save_format) == "keras":
+        return _keras_archive().save_model_keras(model, filepath, overwrite, include_optimizer)
+    return _legacy_h5().save_model_h5(model, filepath, overwrite, include_optimizer)
 
 
-def load_model(filepath, custom_objects: dict | None = None, compile: bool = True):
-    """Loads a model saved by kerasette, Keras 2 (tf_keras) or Keras 3 in the `.h5` format.
+def load_model(filepath, custom_objects: dict | None = None, compile: bool = True,
+               safe_mode: bool = True):
+    """Loads a model saved by kerasette, Keras 3 (`.keras` or `.h5`) or Keras 2 (`.h5`).
 
     Args:
-        filepath: The file.
+        filepath: The file: a `.keras` zip archive, or an HDF5 file.
         custom_objects: Names mapped to classes for layers kerasette does not know.
         compile: Whether to compile the model from the file's training configuration and
             restore the optimizer state.
+        safe_mode: Accepted for Keras compatibility. kerasette is always safe: it never runs
+            code from a file, so a `Lambda` layer is refused even with `safe_mode=False`.
 
     Example:
-        >>> model = kerasette.models.load_model("model.h5")
+        >>> model = kerasette.models.load_model("model.keras")
     """
-    filepath = os.fspath(filepath)
-    if str(filepath).endswith(".keras"):
-        raise ValueError(
-            "kerasette reads Keras's `.h5` format; the Keras 3 `.keras` zip format is not "
-            f"supported yet. Received: filepath={filepath}"
-        )
+    filepath = str(os.fspath(filepath))
+    if filepath.lower().endswith(".keras"):
+        return _keras_archive().load_model_keras(filepath, custom_objects, compile)
     return _legacy_h5().load_model_h5(filepath, custom_objects, compile)
 
 

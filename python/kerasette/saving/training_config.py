@@ -1,9 +1,13 @@
-"""The `training_config` of a Keras `.h5` file: how the model was compiled.
+"""How a model was compiled: the `training_config` of a Keras `.h5` file, and the
+`compile_config` of a `.keras` archive's `config.json`.
 
 Written as Keras 2 writes it (loss as passed, metrics wrapped per output as `MeanMetricWrapper`s,
 optimizer as `"Custom>Adam"` with `is_legacy_optimizer: false`, which makes tf_keras build the
 optimizer whose variables the file stores). Read from either Keras version; names are looked up
 in kerasette's tables and `custom_objects` only.
+
+A `compile_config` is what Keras 3's `Model.get_compile_config` returns: the `compile` arguments,
+each object serialized (`{"module", "class_name", "config", "registered_name"}`), names as given.
 """
 
 from __future__ import annotations
@@ -79,6 +83,33 @@ def keras2_training_config(model) -> dict:
     }
 
 
+def _keras3_entry(value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_keras3_entry(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _keras3_entry(v) for k, v in value.items()}
+    if hasattr(value, "get_config"):
+        return serialize_keras_object(value)
+    return getattr(value, "__name__", str(value))  # a loss or metric function: its name
+
+
+def keras3_compile_config(model) -> dict:
+    """The `compile_config` Keras 3's `Model.compile_from_config` reads."""
+    args = model._compile_args or {}
+    return {
+        "optimizer": serialize_keras_object(model.optimizer),
+        "loss": _keras3_entry(args.get("loss")),
+        "loss_weights": _keras3_entry(args.get("loss_weights")),
+        "metrics": _keras3_entry(args.get("metrics")),
+        "weighted_metrics": None,
+        "run_eagerly": False,
+        "steps_per_execution": 1,
+        "jit_compile": False,
+    }
+
+
 # ---- reading ----
 def _is_object_config(value: Any) -> bool:
     return isinstance(value, dict) and "class_name" in value
@@ -147,3 +178,20 @@ def compile_from_training_config(model, training_config: dict, custom_objects, f
             f"Could not compile the model from the training configuration in '{filepath}': "
             f"{e!s}. Pass `compile=False` to load the model without it."
         ) from e
+
+
+def compile_from_compile_config(model, compile_config: dict, custom_objects, filepath: str):
+    """Compiles `model` from a Keras 3 `compile_config` and builds its engine."""
+    if not isinstance(compile_config, dict) or "optimizer" not in compile_config:
+        raise ValueError(
+            f"Could not compile the model from the `compile_config` in '{filepath}': expected "
+            f"a dict with an `optimizer` entry. Received: compile_config={compile_config!r}"
+        )
+    training_config = {
+        "optimizer_config": compile_config["optimizer"],
+        "loss": compile_config.get("loss"),
+        "metrics": compile_config.get("metrics"),
+        "weighted_metrics": compile_config.get("weighted_metrics"),
+        "loss_weights": compile_config.get("loss_weights"),
+    }
+    compile_from_training_config(model, training_config, custom_objects, filepath)
