@@ -522,6 +522,12 @@ BASE_KEYS = [
         (optimizers.AdamW, "adamw", 0.001,
          {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}),
         (optimizers.Nadam, "nadam", 0.001, {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07}),
+        (optimizers.Adamax, "adamax", 0.001, {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07}),
+        (optimizers.Lion, "lion", 0.001, {"beta_1": 0.9, "beta_2": 0.99}),
+        (optimizers.Ftrl, "ftrl", 0.001,
+         {"learning_rate_power": -0.5, "initial_accumulator_value": 0.1,
+          "l1_regularization_strength": 0.0, "l2_regularization_strength": 0.0,
+          "l2_shrinkage_regularization_strength": 0.0, "beta": 0.0}),
     ],
 )  # fmt: skip
 def test_optimizer_defaults_match_keras3(cls, name, lr, extra):
@@ -538,7 +544,8 @@ def test_optimizer_defaults_match_keras3(cls, name, lr, extra):
 
 
 def test_optimizer_get():
-    for name in ("sgd", "SGD", "adam", "Adam", "rmsprop", "adagrad", "adadelta", "adamw", "nadam"):
+    for name in ("sgd", "SGD", "adam", "Adam", "rmsprop", "adagrad", "adadelta", "adamw", "nadam",
+                 "adamax", "Adamax", "lion", "ftrl", "Ftrl"):
         assert isinstance(optimizers.get(name), optimizers.Optimizer)
     opt = optimizers.Adam()
     assert optimizers.get(opt) is opt

@@ -199,7 +199,13 @@ def test_mlp_fit_matches_cpu():
     "sgd", kerasette.optimizers.SGD(0.01, momentum=0.9, nesterov=True), "rmsprop",
     kerasette.optimizers.RMSprop(momentum=0.5, centered=True), "adagrad", "adadelta",
     "adam", kerasette.optimizers.Adam(amsgrad=True), kerasette.optimizers.AdamW(), "nadam",
-    kerasette.optimizers.Adam(clipnorm=0.5),
+    kerasette.optimizers.Adam(clipnorm=0.5), "adamax",
+    kerasette.optimizers.Adamax(0.01, beta_1=0.8, weight_decay=0.01), "lion",
+    kerasette.optimizers.Lion(0.002, beta_2=0.95, weight_decay=0.1), "ftrl",
+    kerasette.optimizers.Ftrl(0.1, learning_rate_power=-0.6, l1_regularization_strength=0.001,
+                              l2_regularization_strength=0.01,
+                              l2_shrinkage_regularization_strength=0.01, beta=0.1),
+    kerasette.optimizers.Ftrl(0.1, learning_rate_power=0.0),
 ])
 def test_optimizers_match_cpu(optimizer):
     r = rng(11)

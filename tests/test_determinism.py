@@ -1,6 +1,7 @@
 """Same seed and data: bit-identical weights whatever the thread count (MLP and convnet)."""
 
 import numpy as np
+import pytest
 
 import kerasette as keras
 from kerasette import layers
@@ -56,3 +57,24 @@ def test_mlp_bit_identical_on_1_and_2_threads(rng):
                                  layers.Dense(10, activation="softmax")])
 
     _assert_same(_train(build, x, y, 1, batch_size=128), _train(build, x, y, 2, batch_size=128))
+
+
+@pytest.mark.parametrize("optimizer", ["adamax", "lion", "ftrl"])
+def test_optimizer_updates_bit_identical_on_1_and_2_threads(optimizer, rng):
+    # 300 x 200 weights: more than one update chunk (32768 elements), so both threads update.
+    x = rng.random((64, 300), dtype=np.float32)
+    y = rng.integers(0, 200, 64)
+
+    def train(threads):
+        previous = keras.config.num_threads()
+        keras.config.set_num_threads(threads)
+        try:
+            keras.utils.set_random_seed(21)
+            model = keras.Sequential([keras.Input((300,)), layers.Dense(200, activation="softmax")])
+            model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+            model.fit(x, y, epochs=2, batch_size=16, verbose=0)
+            return model.get_weights()
+        finally:
+            keras.config.set_num_threads(previous)
+
+    _assert_same(train(1), train(2))

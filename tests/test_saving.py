@@ -129,6 +129,38 @@ def test_optimizer_state_restored_from_keras_files(case):
         np.testing.assert_array_equal(v, saved[v_name])
 
 
+OPTIMIZER_FIXTURES = FIXTURES.parent / "keras_h5_optimizers"
+_OPTIMIZER_FIXTURE_CLASSES = {"adamax": optimizers.Adamax, "lion": optimizers.Lion,
+                              "ftrl": optimizers.Ftrl}
+
+
+@pytest.mark.parametrize("case", [f"{o}_{k}" for o in ("adamax", "lion", "ftrl")
+                                  for k in ("k2", "k3")])
+def test_adamax_lion_ftrl_state_restored_and_resumed_from_keras_files(case):
+    # Written by generate.py beside them: 3 steps in Keras, then the weights after a 4th.
+    x = np.sin(np.arange(16) * 0.7).reshape(8, 2).astype("float32")
+    y = np.cos(np.arange(8) * 0.4).reshape(8, 1).astype("float32")
+    path = OPTIMIZER_FIXTURES / f"{case}.h5"
+    model = keras.models.load_model(path)
+    assert type(model.optimizer) is _OPTIMIZER_FIXTURE_CLASSES[case.split("_")[0]]
+    iterations, _, slots, _ = _opt_state(model)
+    with h5py.File(path, "r") as f:
+        og = f["optimizer_weights"]
+        arrays = [np.asarray(og[n]) for n in h5_io.read_str_list_attr(og, "weight_names")
+                  if n.split("/")[-1] not in ("iteration", "iteration:0", "learning_rate")]
+    assert iterations == 3
+    n_slots = len(slots[0])
+    # Keras 2 and Keras 3 both write each variable's slots together, in the engine's slot order.
+    assert len(arrays) == n_slots * len(slots)
+    for i, var_slots in enumerate(slots):
+        for j, value in enumerate(var_slots):
+            np.testing.assert_array_equal(value.ravel(), arrays[i * n_slots + j].ravel())
+    model.train_on_batch(x, y)
+    after = np.concatenate([w.ravel() for w in model.get_weights()])
+    np.testing.assert_allclose(after, np.load(OPTIMIZER_FIXTURES / f"{case}.next.npy"),
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_keras_file_compile_false_skips_training_config():
     model = keras.models.load_model(FIXTURES / "mlp_k2.h5", compile=False)
     assert not model.compiled
@@ -194,6 +226,10 @@ OPTIMIZERS = {
     "adam_amsgrad": lambda: optimizers.Adam(0.005, amsgrad=True),
     "adamw": lambda: optimizers.AdamW(0.005, weight_decay=0.01),
     "nadam": lambda: optimizers.Nadam(0.005, beta_1=0.85),
+    "adamax": lambda: optimizers.Adamax(0.01, beta_1=0.8, weight_decay=0.01),
+    "lion": lambda: optimizers.Lion(0.002, beta_2=0.95, clipnorm=1.0),
+    "ftrl": lambda: optimizers.Ftrl(0.1, learning_rate_power=-0.6, l1_regularization_strength=0.001,
+                                    l2_shrinkage_regularization_strength=0.01, beta=0.1),
 }
 
 

@@ -296,6 +296,71 @@ class Nadam : public Optimizer {
   float c_m_ = 0, c_g_ = 0, c_v_ = 0;
 };
 
+class Adamax : public Optimizer {
+ public:
+  explicit Adamax(const Attrs& a)
+      : Optimizer(a),
+        b1_(static_cast<float>(a.get_float("beta_1", 0.9))),
+        b2_(static_cast<float>(a.get_float("beta_2", 0.999))),
+        eps_(static_cast<float>(a.get_float("epsilon", 1e-7))) {}
+  std::vector<std::string> slot_names() const override { return {"momentum", "norm"}; }
+  // Keras raises the float32 beta_1 to the float32 step count.
+  void begin_step(float) override {
+    c1_ = 1.0f - std::pow(b1_, static_cast<float>(iterations + 1));
+  }
+  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr, int64_t b,
+              int64_t e) override {
+    KS_UPDATE(p, adamax_update, p.value.data() + b, g + b, s[0].data() + b, s[1].data() + b,
+                                e - b, lr, b1_, b2_, c1_, eps_);
+  }
+
+ private:
+  float b1_, b2_, eps_;
+  float c1_ = 0;
+};
+
+class Lion : public Optimizer {
+ public:
+  explicit Lion(const Attrs& a)
+      : Optimizer(a),
+        b1_(static_cast<float>(a.get_float("beta_1", 0.9))),
+        b2_(static_cast<float>(a.get_float("beta_2", 0.99))) {}
+  std::vector<std::string> slot_names() const override { return {"momentum"}; }
+  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr, int64_t b,
+              int64_t e) override {
+    KS_UPDATE(p, lion_update, p.value.data() + b, g + b, s[0].data() + b, e - b, lr, b1_, b2_);
+  }
+
+ private:
+  float b1_, b2_;
+};
+
+class Ftrl : public Optimizer {
+ public:
+  explicit Ftrl(const Attrs& a)
+      : Optimizer(a),
+        lr_power_(static_cast<float>(a.get_float("learning_rate_power", -0.5))),
+        initial_(static_cast<float>(a.get_float("initial_accumulator_value", 0.1))),
+        l1_(static_cast<float>(a.get_float("l1_regularization_strength", 0.0))),
+        l2_(static_cast<float>(a.get_float("l2_regularization_strength", 0.0))),
+        shrink2_(
+            static_cast<float>(2.0 * a.get_float("l2_shrinkage_regularization_strength", 0.0))),
+        beta_(static_cast<float>(a.get_float("beta", 0.0))) {}
+  std::vector<std::string> slot_names() const override { return {"accumulator", "linear"}; }
+  float initial_slot_value(size_t slot) const override { return slot == 0 ? initial_ : 0.0f; }
+  // Keras folds beta into the L2 strength with the step's rate: l2 + beta / (2 lr), in float32.
+  void begin_step(float lr) override { two_l2_ = 2.0f * (l2_ + beta_ / (2.0f * lr)); }
+  void update(Param& p, const float* g, std::vector<Tensor>& s, float lr, int64_t b,
+              int64_t e) override {
+    KS_UPDATE(p, ftrl_update, p.value.data() + b, g + b, s[0].data() + b, s[1].data() + b, e - b,
+                              lr, lr_power_, l1_, two_l2_, shrink2_);
+  }
+
+ private:
+  float lr_power_, initial_, l1_, l2_, shrink2_, beta_;
+  float two_l2_ = 0;
+};
+
 }  // namespace
 
 std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const Attrs& a) {
@@ -305,6 +370,9 @@ std::unique_ptr<Optimizer> make_optimizer(const std::string& kind, const Attrs& 
   if (kind == "adagrad") return std::make_unique<Adagrad>(a);
   if (kind == "adadelta") return std::make_unique<Adadelta>(a);
   if (kind == "nadam") return std::make_unique<Nadam>(a);
+  if (kind == "adamax") return std::make_unique<Adamax>(a);
+  if (kind == "lion") return std::make_unique<Lion>(a);
+  if (kind == "ftrl") return std::make_unique<Ftrl>(a);
   fail("Unknown engine optimizer '", kind, "'");
 }
 

@@ -169,6 +169,15 @@ struct CpuKernels {
   // mhat = c_m * m + c_g * g; vhat = v * c_v; w -= lr mhat / (sqrt(vhat) + eps)
   void (*nadam_update)(float* w, const float* g, float* m, float* v, int64_t n, float lr, float b1,
                        float b2, float c_m, float c_g, float c_v, float eps);
+  // Adamax: m += (g-m)(1-b1); u = max(b2 u, |g|); w -= lr m / (c1 (u + eps)), c1 = 1 - b1^t
+  void (*adamax_update)(float* w, const float* g, float* m, float* u, int64_t n, float lr, float b1,
+                        float b2, float c1, float eps);
+  // Lion: w -= lr sign(b1 m + (1-b1) g); m = b2 m + (1-b2) g
+  void (*lion_update)(float* w, const float* g, float* m, int64_t n, float lr, float b1, float b2);
+  // Ftrl: gs = g + shrink2 w; na = acc + g^2; lin += gs - ((na^-p - acc^-p) / lr) w;
+  // w = (clip(lin, -l1, l1) - lin) / (na^-p / lr + two_l2); acc = na  (p = lr_power)
+  void (*ftrl_update)(float* w, const float* g, float* acc, float* lin, int64_t n, float lr,
+                      float lr_power, float l1, float two_l2, float shrink2);
 };
 
 namespace cpu {

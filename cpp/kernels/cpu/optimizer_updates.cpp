@@ -134,6 +134,76 @@ void nadam_update(float* __restrict w, const float* __restrict g, float* __restr
   }
 }
 
+// c1 = 1 - b1^t, Adamax's bias correction, folded into the denominator as Keras does.
+void adamax_update(float* __restrict w, const float* __restrict g, float* __restrict m,
+                   float* __restrict u, int64_t n, float lr, float b1, float b2, float c1,
+                   float eps) {
+  const float cm = 1.0f - b1;
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i];
+    const float mi = m[i] + (gi - m[i]) * cm;
+    const float decayed = b2 * u[i], ag = std::fabs(gi);
+    const float ui = decayed > ag ? decayed : ag;
+    m[i] = mi;
+    u[i] = ui;
+    w[i] -= (lr * mi) / (c1 * (ui + eps));
+  }
+}
+
+// The step's direction is the sign of the interpolation (0 where it is exactly 0, as
+// ops.sign); the momentum is updated after, with its own rate b2.
+void lion_update(float* __restrict w, const float* __restrict g, float* __restrict m, int64_t n,
+                 float lr, float b1, float b2) {
+  const float c1 = 1.0f - b1, c2 = 1.0f - b2;
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i], mi = m[i];
+    const float d = mi * b1 + gi * c1;
+    const float sign = static_cast<float>(d > 0.0f) - static_cast<float>(d < 0.0f);
+    w[i] -= lr * sign;
+    m[i] = mi * b2 + gi * c2;
+  }
+}
+
+// How Ftrl raises the accumulator to -lr_power: Keras's default -0.5 is a square root (and
+// vectorizes), 0 is a constant step; any other power goes through std::pow.
+enum class FtrlPower { kSqrt, kOne, kPow };
+
+template <FtrlPower kPower>
+inline float ftrl_power(float x, float exponent) {
+  if constexpr (kPower == FtrlPower::kSqrt) return std::sqrt(x);
+  if constexpr (kPower == FtrlPower::kOne) return 1.0f;
+  return std::pow(x, exponent);
+}
+
+template <FtrlPower kPower>
+void ftrl_loop(float* __restrict w, const float* __restrict g, float* __restrict acc,
+               float* __restrict lin, int64_t n, float lr, float lr_power, float l1, float two_l2,
+               float shrink2) {
+  const float exponent = -lr_power;
+  const auto power = [exponent](float x) { return ftrl_power<kPower>(x, exponent); };
+  for (int64_t i = 0; i < n; ++i) {
+    const float gi = g[i], wi = w[i], ai = acc[i];
+    const float gs = gi + shrink2 * wi;
+    const float na = ai + gi * gi;
+    const float pn = power(na);
+    const float li = lin[i] + (gs - ((pn - power(ai)) / lr) * wi);
+    const float quadratic = pn / lr + two_l2;
+    const float lo = li > -l1 ? li : -l1;
+    const float clipped = lo < l1 ? lo : l1;
+    lin[i] = li;
+    acc[i] = na;
+    w[i] = (clipped - li) / quadratic;
+  }
+}
+
+void ftrl_update(float* w, const float* g, float* acc, float* lin, int64_t n, float lr,
+                 float lr_power, float l1, float two_l2, float shrink2) {
+  auto* loop = lr_power == -0.5f  ? ftrl_loop<FtrlPower::kSqrt>
+               : lr_power == 0.0f ? ftrl_loop<FtrlPower::kOne>
+                                  : ftrl_loop<FtrlPower::kPow>;
+  loop(w, g, acc, lin, n, lr, lr_power, l1, two_l2, shrink2);
+}
+
 }  // namespace
 
 void fill_optimizers(CpuKernels& t) {
@@ -143,6 +213,9 @@ void fill_optimizers(CpuKernels& t) {
   t.adagrad_update = adagrad_update;
   t.adadelta_update = adadelta_update;
   t.nadam_update = nadam_update;
+  t.adamax_update = adamax_update;
+  t.lion_update = lion_update;
+  t.ftrl_update = ftrl_update;
 }
 
 }  // namespace kerasette::cpu::KS_ISA

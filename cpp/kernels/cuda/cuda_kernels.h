@@ -196,5 +196,10 @@ void adadelta_update(float* w, const float* g, float* ag, float* ad, int64_t n, 
                      float eps);
 void nadam_update(float* w, const float* g, float* m, float* v, int64_t n, float lr, float b1,
                   float b2, float c_m, float c_g, float c_v, float eps);
+void adamax_update(float* w, const float* g, float* m, float* u, int64_t n, float lr, float b1,
+                   float b2, float c1, float eps);
+void lion_update(float* w, const float* g, float* m, int64_t n, float lr, float b1, float b2);
+void ftrl_update(float* w, const float* g, float* acc, float* lin, int64_t n, float lr,
+                 float lr_power, float l1, float two_l2, float shrink2);
 
 }  // namespace kerasette::cuda

@@ -106,6 +106,58 @@ __global__ void nadam_kernel(float* __restrict__ w, const float* __restrict__ g,
   }
 }
 
+__global__ void adamax_kernel(float* __restrict__ w, const float* __restrict__ g,
+                              float* __restrict__ m, float* __restrict__ u, int64_t n, float lr,
+                              float b1, float b2, float c1, float eps) {
+  const float cm = 1.0f - b1;
+  KS_GRID_STRIDE(i, n) {
+    const float gi = g[i];
+    const float mi = m[i] + (gi - m[i]) * cm;
+    const float decayed = b2 * u[i], ag = fabsf(gi);
+    const float ui = decayed > ag ? decayed : ag;
+    m[i] = mi;
+    u[i] = ui;
+    w[i] -= (lr * mi) / (c1 * (ui + eps));
+  }
+}
+
+__global__ void lion_kernel(float* __restrict__ w, const float* __restrict__ g,
+                            float* __restrict__ m, int64_t n, float lr, float b1, float b2) {
+  const float c1 = 1.0f - b1, c2 = 1.0f - b2;
+  KS_GRID_STRIDE(i, n) {
+    const float gi = g[i], mi = m[i];
+    const float d = mi * b1 + gi * c1;
+    const float sign = static_cast<float>(d > 0.0f) - static_cast<float>(d < 0.0f);
+    w[i] -= lr * sign;
+    m[i] = mi * b2 + gi * c2;
+  }
+}
+
+// power: 0 for Keras's default lr_power -0.5 (square root), 1 for lr_power 0, 2 for powf.
+__device__ __forceinline__ float ftrl_power(float x, int power, float exponent) {
+  if (power == 0) return sqrtf(x);
+  if (power == 1) return 1.0f;
+  return powf(x, exponent);
+}
+
+__global__ void ftrl_kernel(float* __restrict__ w, const float* __restrict__ g,
+                            float* __restrict__ acc, float* __restrict__ lin, int64_t n, float lr,
+                            int power, float exponent, float l1, float two_l2, float shrink2) {
+  KS_GRID_STRIDE(i, n) {
+    const float gi = g[i], wi = w[i], ai = acc[i];
+    const float gs = gi + shrink2 * wi;
+    const float na = ai + gi * gi;
+    const float pn = ftrl_power(na, power, exponent);
+    const float li = lin[i] + (gs - ((pn - ftrl_power(ai, power, exponent)) / lr) * wi);
+    const float quadratic = pn / lr + two_l2;
+    const float lo = li > -l1 ? li : -l1;
+    const float clipped = lo < l1 ? lo : l1;
+    lin[i] = li;
+    acc[i] = na;
+    w[i] = (clipped - li) / quadratic;
+  }
+}
+
 }  // namespace
 
 void sgd_update(float* w, const float* g, float* m, int64_t n, float lr, float momentum,
@@ -144,6 +196,25 @@ void nadam_update(float* w, const float* g, float* m, float* v, int64_t n, float
   if (n <= 0) return;
   nadam_kernel<<<grid_for(n), kThreads>>>(w, g, m, v, n, lr, b1, b2, c_m, c_g, c_v, eps);
   check_launch("nadam_update");
+}
+void adamax_update(float* w, const float* g, float* m, float* u, int64_t n, float lr, float b1,
+                   float b2, float c1, float eps) {
+  if (n <= 0) return;
+  adamax_kernel<<<grid_for(n), kThreads>>>(w, g, m, u, n, lr, b1, b2, c1, eps);
+  check_launch("adamax_update");
+}
+void lion_update(float* w, const float* g, float* m, int64_t n, float lr, float b1, float b2) {
+  if (n <= 0) return;
+  lion_kernel<<<grid_for(n), kThreads>>>(w, g, m, n, lr, b1, b2);
+  check_launch("lion_update");
+}
+void ftrl_update(float* w, const float* g, float* acc, float* lin, int64_t n, float lr,
+                 float lr_power, float l1, float two_l2, float shrink2) {
+  if (n <= 0) return;
+  const int power = lr_power == -0.5f ? 0 : lr_power == 0.0f ? 1 : 2;
+  ftrl_kernel<<<grid_for(n), kThreads>>>(w, g, acc, lin, n, lr, power, -lr_power, l1, two_l2,
+                                         shrink2);
+  check_launch("ftrl_update");
 }
 
 }  // namespace kerasette::cuda

@@ -11,14 +11,15 @@ from __future__ import annotations
 from typing import Union
 
 from kerasette.optimizers import schedules
-from kerasette.optimizers.adam_family import Adam, AdamW, Nadam
+from kerasette.optimizers.adam_family import Adam, Adamax, AdamW, Lion, Nadam
 from kerasette.optimizers.base import Optimizer
-from kerasette.optimizers.sgd_family import SGD, Adadelta, Adagrad, RMSprop
+from kerasette.optimizers.sgd_family import SGD, Adadelta, Adagrad, Ftrl, RMSprop
 from kerasette.saving.serialization import deserialize_keras_object, serialize_keras_object
 
 # Keras 3 looks optimizer names up lowercased, so "SGD", "sgd" and "Adam" all resolve.
 ALL_OBJECTS_DICT: dict[str, type] = {
-    cls.__name__.lower(): cls for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Nadam)
+    cls.__name__.lower(): cls
+    for cls in (SGD, RMSprop, Adagrad, Adadelta, Adam, AdamW, Nadam, Adamax, Lion, Ftrl)
 }
 
 
@@ -89,6 +90,7 @@ def get(identifier: Union[str, dict, Optimizer]) -> Optimizer:
 
 
 __all__ = [
-    "Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW", "Nadam", "schedules",
+    "Optimizer", "SGD", "RMSprop", "Adagrad", "Adadelta", "Adam", "AdamW", "Nadam", "Adamax",
+    "Lion", "Ftrl", "schedules",
     "serialize", "deserialize", "get",
 ]  # fmt: skip

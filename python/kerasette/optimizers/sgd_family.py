@@ -1,4 +1,4 @@
-"""SGD (with momentum and Nesterov), RMSprop, Adagrad and Adadelta."""
+"""SGD (with momentum and Nesterov), RMSprop, Adagrad, Adadelta and Ftrl."""
 
 from __future__ import annotations
 
@@ -198,3 +198,81 @@ class Adadelta(Optimizer):
         )  # fmt: skip
         self.rho = _check_range(rho, "rho", 0.0, 1.0)
         self.epsilon = _check_non_negative(epsilon, "epsilon")
+
+
+class Ftrl(Optimizer):
+    """FTRL-Proximal ("Follow The Regularized Leader", McMahan et al., 2013).
+
+    Update, with `p = learning_rate_power`: `g' = g + 2 l2_shrinkage w`, `n' = n + g^2`,
+    `z += g' - (n'^-p - n^-p) / lr * w`, `w = (clip(z, -l1, l1) - z) / (n'^-p / lr + 2 l2')`
+    with `l2' = l2 + beta / (2 lr)`, then `n = n'`.
+
+    Args:
+        learning_rate: A float or a `LearningRateSchedule`. Defaults to 0.001.
+        learning_rate_power: How the rate decreases with the accumulator; <= 0 (0 is fixed).
+        initial_accumulator_value: Start of the accumulators; >= 0.
+        l1_regularization_strength: L1 strength; >= 0.
+        l2_regularization_strength: L2 (stabilization) strength; >= 0.
+        l2_shrinkage_regularization_strength: L2 penalty on the weights' magnitude, added to the
+            gradient; >= 0.
+        beta: The paper's beta, folded into the L2 strength as `beta / (2 lr)`.
+        (others): See `Optimizer`.
+
+    Example:
+        >>> Ftrl(l1_regularization_strength=0.01).engine_spec()[0]
+        'ftrl'
+    """
+
+    _engine_kind = "ftrl"
+    _hyperparameters = (
+        "learning_rate_power", "initial_accumulator_value", "l1_regularization_strength",
+        "l2_regularization_strength", "l2_shrinkage_regularization_strength", "beta",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        learning_rate: Union[float, LearningRateSchedule] = 0.001,
+        learning_rate_power: float = -0.5,
+        initial_accumulator_value: float = 0.1,
+        l1_regularization_strength: float = 0.0,
+        l2_regularization_strength: float = 0.0,
+        l2_shrinkage_regularization_strength: float = 0.0,
+        beta: float = 0.0,
+        weight_decay: float | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        global_clipnorm: float | None = None,
+        use_ema: bool = False,
+        ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None,
+        loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None,
+        name: str = "ftrl",
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
+        )  # fmt: skip
+        # Keras 3's checks and messages, in its order.
+        for arg, value, sign in (
+            ("initial_accumulator_value", initial_accumulator_value, 1),
+            ("learning_rate_power", learning_rate_power, -1),
+            ("l1_regularization_strength", l1_regularization_strength, 1),
+            ("l2_regularization_strength", l2_regularization_strength, 1),
+            ("l2_shrinkage_regularization_strength", l2_shrinkage_regularization_strength, 1),
+        ):  # fmt: skip
+            if not _is_number(value) or sign * value < 0.0:
+                rule = "positive or zero" if sign > 0 else "negative or zero"
+                raise ValueError(f"`{arg}` needs to be {rule}. Received: {arg}={value}.")
+        if not _is_number(beta):
+            raise ValueError(f"Expected `beta` to be a float. Received: beta={beta!r}")
+        self.learning_rate_power = float(learning_rate_power)
+        self.initial_accumulator_value = float(initial_accumulator_value)
+        self.l1_regularization_strength = float(l1_regularization_strength)
+        self.l2_regularization_strength = float(l2_regularization_strength)
+        self.l2_shrinkage_regularization_strength = float(l2_shrinkage_regularization_strength)
+        self.beta = float(beta)

@@ -34,12 +34,16 @@ _K2_LAYOUT = {
     "adagrad": ((("accumulator", "accumulator"),),),
     "adadelta": ((("accumulated_grad", "accumulated_grad"),
                   ("accumulated_delta_var", "accumulated_delta_var")),),
+    "adamax": ((("momentum", "m"), ("norm", "u")),),
+    "lion": ((("momentum", "m"),),),
+    "ftrl": ((("accumulator", "accumulator"), ("linear", "linear")),),
 }  # fmt: skip
 # Slots Keras 2 creates even when they play no part (SGD without momentum still has "m").
 _K2_ALWAYS = {("sgd", "momentum")}
 K2_CLASS_NAMES = {
     "adam": "Adam", "adamw": "AdamW", "nadam": "Nadam", "sgd": "SGD", "rmsprop": "RMSprop",
-    "adagrad": "Adagrad", "adadelta": "Adadelta",
+    "adagrad": "Adagrad", "adadelta": "Adadelta", "adamax": "Adamax", "lion": "Lion",
+    "ftrl": "Ftrl",
 }  # fmt: skip
 # Nadam's running product of momentum factors: not an optimizer variable in Keras 2, so
 # kerasette keeps it in an attribute that Keras ignores.
