@@ -255,6 +255,36 @@ def test_losses_and_metrics_match_cpu(loss, act, metric, target):
         np.testing.assert_allclose(gh[key], ch[key], rtol=1e-4, atol=1e-6, err_msg=key)
 
 
+@pytest.mark.parametrize("loss,act,metric,target", [
+    ("mape", "linear", "msle", "pos"), ("msle", "softplus", "mape", "pos"),
+    ("kld", "softmax", "poisson", "probs"), ("poisson", "softplus", "kld", "counts"),
+    ("log_cosh", "linear", "cosine_similarity", "reg"),
+    ("cosine_similarity", "linear", "logcosh", "reg"),
+    ("hinge", "linear", "squared_hinge", "bin"), ("squared_hinge", "linear", "hinge", "reg"),
+    ("categorical_hinge", "linear", "categorical_hinge", "onehot"),
+])
+def test_keras3_losses_match_cpu(loss, act, metric, target):
+    """MAPE, MSLE, KLD, Poisson, LogCosh, CosineSimilarity and the hinge losses: loss, metric and
+    the trained weights (their gradients) on the GPU against the CPU."""
+    r = rng(14)
+    x = r.standard_normal((200, 12)).astype(np.float32)
+    labels = r.integers(0, 5, 200)
+    y = {"reg": r.standard_normal((200, 5)).astype(np.float32),
+         "pos": r.uniform(0.5, 3.0, (200, 5)).astype(np.float32),
+         "probs": r.dirichlet(np.ones(5), 200).astype(np.float32),
+         "counts": r.poisson(2.0, (200, 5)).astype(np.float32),
+         "bin": (r.random((200, 5)) > 0.5).astype(np.float32),
+         "onehot": np.eye(5, dtype=np.float32)[labels]}[target]
+    (cm, ch), (gm, gh) = _pair(
+        lambda: _mlp(hidden=(8,), out=5, activation=act, inp=12),
+        dict(optimizer="sgd", loss=loss, metrics=[metric]), x, y, batch_size=32, epochs=2,
+        shuffle=False)
+    for key in ch:
+        np.testing.assert_allclose(gh[key], ch[key], rtol=1e-4, atol=1e-6, err_msg=key)
+    for wc, wg in zip(cm.get_weights(), gm.get_weights()):
+        np.testing.assert_allclose(wg, wc, rtol=1e-3, atol=1e-5)
+
+
 def test_dropout_training_matches_cpu():
     r = rng(13)
     x = r.random((512, 64), dtype=np.float32)

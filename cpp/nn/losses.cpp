@@ -1,9 +1,11 @@
 #include "nn/losses.h"
 
 #include <cmath>
+#include <utility>
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "kernels/loss_elements.h"
 #include "ops/device_ops.h"
 #ifdef KERASETTE_WITH_CUDA
 #include "kernels/cuda/cuda_kernels.h"
@@ -13,7 +15,7 @@ namespace kerasette {
 
 namespace {
 
-constexpr float kEpsilon = 1e-7f;  // Keras's backend.epsilon(), used to clip probabilities
+constexpr float kEpsilon = kLossEpsilon;
 
 inline float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
 
@@ -30,86 +32,61 @@ void for_samples(const Tensor& pred, const Tensor& target, Fn&& fn) {
                });
 }
 
-class ElementwiseLoss : public Loss {
+// The losses of kernels/loss_elements.h: Keras's mean (or, for KLDivergence, sum) over the last
+// axis of a per-element loss, averaged over the sample's other positions. The hinge losses first
+// look at the whole batch's targets: Keras maps them to -1/+1 only when every one is 0 or 1.
+class ElementwiseLossFn : public Loss {
  public:
+  ElementwiseLossFn(ElementwiseLoss kind, float param) : kind_(kind), param_(param) {}
+
   void compute(const Tensor& pred, const Tensor*, const Tensor& target, const float* coef,
                float* per_sample, Tensor* grad) const override {
     if (grad) grad->resize(pred.shape(), pred.device());
+    const int64_t n = pred.dim(0);
+    const int64_t d = n ? pred.numel() / n : 0;
+    const int64_t c = pred.shape().size() > 1 ? pred.dim(-1) : 1;
+    const int64_t div = sums_last_axis(kind_) && c > 0 ? d / c : d;
     if (pred.device() == Device::CUDA) {
 #ifdef KERASETTE_WITH_CUDA
-      const int64_t n = pred.dim(0);
-      cuda::elementwise_loss(cuda_kind(), cuda_delta(), pred.data(), target.data(), coef,
-                             per_sample, grad ? grad->data() : nullptr, n,
-                             n ? pred.numel() / n : 0);
+      const float* flag = nullptr;
+      if (uses_binary_flag(kind_)) {
+        flag_.resize({1}, Device::CUDA);
+        cuda::binary_labels_flag(target.data(), target.numel(), flag_.data());
+        flag = flag_.data();
+      }
+      cuda::elementwise_loss(kind_, param_, flag, pred.data(), target.data(), coef, per_sample,
+                             grad ? grad->data() : nullptr, n, d, div);
       return;
 #else
       no_cuda_build("loss");
 #endif
     }
-    for_samples(pred, target, [&](int64_t i, const float* p, const float* t, int64_t d) {
-      double acc = 0.0;
-      float* g = grad ? grad->data() + i * d : nullptr;
-      const float scale = grad ? coef[i] / static_cast<float>(d) : 0.0f;
-      for (int64_t j = 0; j < d; ++j) {
-        float dl;
-        acc += value(p[j], t[j], &dl);
-        if (g) g[j] = scale * dl;
-      }
-      per_sample[i] = static_cast<float>(acc / static_cast<double>(d));
-    });
-  }
-  // Loss of one element and its derivative with respect to the prediction.
-  virtual float value(float p, float t, float* dl) const = 0;
-#ifdef KERASETTE_WITH_CUDA
-  virtual cuda::ElementwiseLoss cuda_kind() const = 0;
-  virtual float cuda_delta() const { return 0.0f; }
-#endif
-};
-
-#ifdef KERASETTE_WITH_CUDA
-#define KS_CUDA_KIND(k) \
-  cuda::ElementwiseLoss cuda_kind() const override { return cuda::ElementwiseLoss::k; }
-#else
-#define KS_CUDA_KIND(k)
-#endif
-
-class MeanSquaredError : public ElementwiseLoss {
-  KS_CUDA_KIND(MeanSquaredError)
-  float value(float p, float t, float* dl) const override {
-    const float e = p - t;
-    *dl = 2.0f * e;
-    return e * e;
-  }
-};
-
-class MeanAbsoluteError : public ElementwiseLoss {
-  KS_CUDA_KIND(MeanAbsoluteError)
-  float value(float p, float t, float* dl) const override {
-    const float e = p - t;
-    *dl = e > 0 ? 1.0f : (e < 0 ? -1.0f : 0.0f);
-    return std::fabs(e);
-  }
-};
-
-class Huber : public ElementwiseLoss {
- public:
-  explicit Huber(float delta) : delta_(delta) {}
-  KS_CUDA_KIND(Huber)
-#ifdef KERASETTE_WITH_CUDA
-  float cuda_delta() const override { return delta_; }
-#endif
-  float value(float p, float t, float* dl) const override {
-    const float e = p - t, a = std::fabs(e);
-    if (a <= delta_) {
-      *dl = e;
-      return 0.5f * e * e;
+    float param = param_;
+    if (uses_binary_flag(kind_)) {
+      const float* t = target.data();
+      bool binary = true;
+      for (int64_t j = 0; j < target.numel() && binary; ++j) binary = t[j] == 0.0f || t[j] == 1.0f;
+      param = binary ? 1.0f : 0.0f;
     }
-    *dl = e > 0 ? delta_ : -delta_;
-    return delta_ * a - 0.5f * delta_ * delta_;
+    visit_elementwise_loss(kind_, [&](auto k) {
+      for_samples(pred, target, [&](int64_t i, const float* p, const float* t, int64_t) {
+        double acc = 0.0;
+        float* g = grad ? grad->data() + i * d : nullptr;
+        const float scale = grad ? coef[i] / static_cast<float>(div) : 0.0f;
+        for (int64_t j = 0; j < d; ++j) {
+          float dl;
+          acc += elementwise_loss_value<decltype(k)::value>(p[j], t[j], param, &dl);
+          if (g) g[j] = scale * dl;
+        }
+        per_sample[i] = static_cast<float>(acc / static_cast<double>(div));
+      });
+    });
   }
 
  private:
-  float delta_;
+  ElementwiseLoss kind_;
+  float param_;
+  mutable Tensor flag_;  // the hinge losses' device-side flag
 };
 
 // Binary cross-entropy. Probabilities are clipped to [eps, 1 - eps] as Keras does; when the output
@@ -307,14 +284,28 @@ void Loss::check_target(const Shape& p, const Shape& t) const {
 std::unique_ptr<Loss> make_loss(const std::string& kind, const Attrs& a) {
   const bool logits = a.get_bool("from_logits", false);
   const float smoothing = static_cast<float>(a.get_float("label_smoothing", 0.0));
-  if (kind == "mean_squared_error") return std::make_unique<MeanSquaredError>();
-  if (kind == "mean_absolute_error") return std::make_unique<MeanAbsoluteError>();
-  if (kind == "huber") return std::make_unique<Huber>(static_cast<float>(a.get_float("delta", 1.0)));
+  using L = ElementwiseLoss;
+  static const std::pair<const char*, L> kElementwise[] = {
+      {"mean_squared_error", L::MeanSquaredError},
+      {"mean_absolute_error", L::MeanAbsoluteError},
+      {"huber", L::Huber},
+      {"mean_absolute_percentage_error", L::MeanAbsolutePercentageError},
+      {"mean_squared_logarithmic_error", L::MeanSquaredLogarithmicError},
+      {"poisson", L::Poisson},
+      {"log_cosh", L::LogCosh},
+      {"kl_divergence", L::KLDivergence},
+      {"hinge", L::Hinge},
+      {"squared_hinge", L::SquaredHinge},
+  };
+  for (const auto& [name, k] : kElementwise)
+    if (kind == name)
+      return std::make_unique<ElementwiseLossFn>(k, static_cast<float>(a.get_float("delta", 1.0)));
   if (kind == "binary_crossentropy") return std::make_unique<BinaryCrossentropy>(logits, smoothing);
   if (kind == "categorical_crossentropy")
     return std::make_unique<CategoricalCrossentropy>(false, logits, smoothing);
   if (kind == "sparse_categorical_crossentropy")
     return std::make_unique<CategoricalCrossentropy>(true, logits, 0.0f);
+  if (auto loss = make_row_loss(kind, a)) return loss;
   fail("Unknown engine loss '", kind, "'");
 }
 

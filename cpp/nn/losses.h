@@ -29,6 +29,10 @@ class Loss {
   bool fused = false;  // set by the graph when the output's activation fuses with this loss
 };
 
+// kind: a Keras loss function name (`mean_squared_error`, `kl_divergence`, ...); throws on an
+// unknown kind.
 std::unique_ptr<Loss> make_loss(const std::string& kind, const Attrs& attrs);
+// CosineSimilarity and CategoricalHinge (row_losses.cpp); null for other kinds.
+std::unique_ptr<Loss> make_row_loss(const std::string& kind, const Attrs& attrs);
 
 }  // namespace kerasette

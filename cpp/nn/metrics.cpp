@@ -3,6 +3,7 @@
 #include "nn/metrics.h"
 
 #include <cmath>
+#include <utility>
 
 #include "core/parallel.h"
 #include "nn/losses.h"
@@ -138,13 +139,14 @@ class ErrorMetric : public MeanMetric {
   bool squared_, root_;
 };
 
-// Keras's cross-entropy metrics: the loss functions' per-sample values, unweighted, averaged over
-// the epoch. Computed by the loss classes themselves (no gradient). As for the losses (and Keras's
-// TensorFlow backend), the logits of a sigmoid or softmax output are used instead of its
-// probabilities, so that the metric equals the loss of the same name.
-class CrossentropyMetric : public MeanMetric {
+// Keras's metrics that wrap a loss function (the cross-entropies, `kl_divergence`, `hinge`, ...):
+// the loss's per-sample values, unweighted, averaged over the epoch. Computed by the loss classes
+// themselves (no gradient). As for the losses (and Keras's TensorFlow backend), the logits of a
+// sigmoid or softmax output are used instead of its probabilities, so that the metric equals the
+// loss of the same name.
+class LossMetric : public MeanMetric {
  public:
-  CrossentropyMetric(const std::string& kind, const Attrs& a) : loss_(make_loss(kind, a)) {}
+  explicit LossMetric(std::unique_ptr<Loss> loss) : loss_(std::move(loss)) {}
 
  protected:
   void compute(const Tensor& pred, const Tensor* logits, Act act, const Tensor& target,
@@ -177,9 +179,17 @@ std::unique_ptr<Metric> make_metric(const std::string& kind, const Attrs& a) {
   if (kind == "mean_squared_error") return std::make_unique<ErrorMetric>(true, false);
   if (kind == "mean_absolute_error") return std::make_unique<ErrorMetric>(false, false);
   if (kind == "root_mean_squared_error") return std::make_unique<ErrorMetric>(true, true);
-  if (kind == "binary_crossentropy" || kind == "categorical_crossentropy" ||
-      kind == "sparse_categorical_crossentropy")
-    return std::make_unique<CrossentropyMetric>(kind, a);
+  static const char* const kLossMetrics[] = {
+      "binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy",
+      "mean_absolute_percentage_error", "mean_squared_logarithmic_error", "kl_divergence",
+      "poisson", "log_cosh", "hinge", "squared_hinge", "categorical_hinge"};
+  for (const char* name : kLossMetrics)
+    if (kind == name) return std::make_unique<LossMetric>(make_loss(kind, a));
+  if (kind == "cosine_similarity") {  // Keras's metric is the similarity; its loss the negative
+    Attrs similarity = a;
+    similarity.set("similarity", true);
+    return std::make_unique<LossMetric>(make_loss(kind, similarity));
+  }
   if (auto m = make_confusion_metric(kind, a)) return m;
   fail("Unknown engine metric '", kind, "'");
 }

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "kernels/cpu/kernels.h"  // Act
+#include "kernels/loss_elements.h"
 #include "kernels/relu_layer.h"
 
 namespace kerasette::cuda {
@@ -120,9 +121,23 @@ void loss_coefficients(float* coef, const float* w, int64_t n, float base);
 double sum_squares(const float* x, int64_t n);
 
 // ---- losses: per_sample[N]; grad (may be null) = coef[i] * d loss_i / d pred ----
-enum class ElementwiseLoss : int { MeanSquaredError = 0, MeanAbsoluteError, Huber };
-void elementwise_loss(ElementwiseLoss kind, float delta, const float* pred, const float* target,
-                      const float* coef, float* per_sample, float* grad, int64_t n, int64_t d);
+// The losses of kernels/loss_elements.h: per_sample[i] = (sum of the sample's d values) / div,
+// div being d, or the number of rows for the losses Keras sums over the last axis. param is Huber's
+// delta; the hinge losses read theirs from the device (flag, from binary_labels_flag).
+void elementwise_loss(ElementwiseLoss kind, float param, const float* flag, const float* pred,
+                      const float* target, const float* coef, float* per_sample, float* grad,
+                      int64_t n, int64_t d, int64_t div);
+// flag[0] = 1 when every one of the count target values is 0 or 1, else 0 (Keras's hinge rule).
+void binary_labels_flag(const float* target, int64_t count, float* flag);
+// sign * sum(l2_normalize(t) * l2_normalize(p)) per row of c values, averaged over the sample's
+// rows: sign -1 is Keras's CosineSimilarity loss, +1 its metric.
+void cosine_similarity(const float* pred, const float* target, const float* coef,
+                       float* per_sample, float* grad, int64_t n, int64_t rows_per_sample,
+                       int64_t c, float sign);
+// max(max((1 - t) * p) - sum(t * p) + 1, 0) per row of c values, averaged over the rows.
+void categorical_hinge(const float* pred, const float* target, const float* coef,
+                       float* per_sample, float* grad, int64_t n, int64_t rows_per_sample,
+                       int64_t c);
 void binary_crossentropy(const float* pred, const float* target, const float* coef,
                          float* per_sample, float* grad, int64_t n, int64_t d, bool use_logits,
                          float smoothing);

@@ -1,5 +1,5 @@
 // Losses (value per sample and gradient, in one pass) and metrics (value per sample) on the GPU:
-// the formulas of nn/losses.cpp and nn/metrics.cpp. A loss uses one warp per sample, lanes
+// the formulas of kernels/loss_elements.h, nn/losses.cpp, nn/row_losses.cpp and nn/metrics.cpp. A loss uses one warp per sample, lanes
 // striding the sample's values, per-lane sums in double combined by a fixed butterfly; a metric
 // uses one thread per sample.
 #include "kernels/cuda/device_common.cuh"
@@ -17,41 +17,108 @@ __device__ __forceinline__ int64_t warp_index() {
   return (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / 32;
 }
 
-__global__ void elementwise_loss_kernel(ElementwiseLoss kind, float delta,
+template <ElementwiseLoss K>
+__global__ void elementwise_loss_kernel(float param, const float* __restrict__ flag,
                                         const float* __restrict__ pred,
                                         const float* __restrict__ target,
                                         const float* __restrict__ coef, float* per_sample,
-                                        float* __restrict__ grad, int64_t n, int64_t d) {
+                                        float* __restrict__ grad, int64_t n, int64_t d,
+                                        int64_t div) {
   const int64_t i = warp_index();
   const int lane = threadIdx.x % 32;
   if (i >= n) return;
+  if (flag) param = *flag;
   const float *p = pred + i * d, *t = target + i * d;
-  const float scale = grad ? coef[i] / static_cast<float>(d) : 0.0f;
+  const float scale = grad ? coef[i] / static_cast<float>(div) : 0.0f;
   double acc = 0.0;
   for (int64_t j = lane; j < d; j += 32) {
-    const float e = p[j] - t[j];
-    float v, dl;
-    if (kind == ElementwiseLoss::MeanSquaredError) {
-      v = e * e;
-      dl = 2.0f * e;
-    } else if (kind == ElementwiseLoss::MeanAbsoluteError) {
-      v = fabsf(e);
-      dl = e > 0 ? 1.0f : (e < 0 ? -1.0f : 0.0f);
-    } else {
-      const float a = fabsf(e);
-      if (a <= delta) {
-        v = 0.5f * e * e;
-        dl = e;
-      } else {
-        v = delta * a - 0.5f * delta * delta;
-        dl = e > 0 ? delta : -delta;
-      }
-    }
-    acc += v;
+    float dl;
+    acc += elementwise_loss_value<K>(p[j], t[j], param, &dl);
     if (grad) grad[i * d + j] = scale * dl;
   }
   acc = warp_sum(acc);
-  if (lane == 0) per_sample[i] = static_cast<float>(acc / static_cast<double>(d));
+  if (lane == 0) per_sample[i] = static_cast<float>(acc / static_cast<double>(div));
+}
+
+__global__ void set_one_kernel(float* flag) { *flag = 1.0f; }
+
+// Every thread that sees a value other than 0 or 1 writes 0: the same result in any order.
+__global__ void binary_labels_kernel(const float* __restrict__ t, int64_t count, float* flag) {
+  KS_GRID_STRIDE(j, count) {
+    if (t[j] != 0.0f && t[j] != 1.0f) *flag = 0.0f;
+  }
+}
+
+// One row of c values: lanes stride it, sums in double combined by warp_sum.
+__global__ void cosine_kernel(const float* __restrict__ pred, const float* __restrict__ target,
+                              const float* __restrict__ coef, float* per_sample,
+                              float* __restrict__ grad, int64_t n, int64_t rows_per_sample,
+                              int64_t c, float sign) {
+  const int64_t i = warp_index();
+  const int lane = threadIdx.x % 32;
+  if (i >= n) return;
+  const float scale = coef[i] / static_cast<float>(rows_per_sample);
+  double total = 0.0;
+  for (int64_t rr = 0; rr < rows_per_sample; ++rr) {
+    const int64_t r = i * rows_per_sample + rr;
+    const float *p = pred + r * c, *t = target + r * c;
+    double spp = 0.0, stt = 0.0, spt = 0.0;
+    for (int64_t j = lane; j < c; j += 32) {
+      spp += static_cast<double>(p[j]) * p[j];
+      stt += static_cast<double>(t[j]) * t[j];
+      spt += static_cast<double>(p[j]) * t[j];
+    }
+    spp = warp_sum(spp);
+    stt = warp_sum(stt);
+    spt = warp_sum(spt);
+    // Keras's normalize: x * min(rsqrt(sum x^2), 1 / eps).
+    const double inv_p = fmin(1.0 / sqrt(spp), 1.0 / kEpsilon);
+    const double inv_t = fmin(1.0 / sqrt(stt), 1.0 / kEpsilon);
+    const bool p_scaled = 1.0 / sqrt(spp) < 1.0 / kEpsilon;
+    total += sign * spt * inv_p * inv_t;
+    if (grad)
+      for (int64_t j = lane; j < c; j += 32) {
+        double g = t[j] * inv_p;
+        if (p_scaled) g -= spt * p[j] * inv_p * inv_p * inv_p;
+        grad[r * c + j] = static_cast<float>(scale * sign * inv_t * g);
+      }
+  }
+  if (lane == 0) per_sample[i] = static_cast<float>(total / static_cast<double>(rows_per_sample));
+}
+
+__global__ void categorical_hinge_kernel(const float* __restrict__ pred,
+                                         const float* __restrict__ target,
+                                         const float* __restrict__ coef, float* per_sample,
+                                         float* __restrict__ grad, int64_t n,
+                                         int64_t rows_per_sample, int64_t c) {
+  const int64_t i = warp_index();
+  const int lane = threadIdx.x % 32;
+  if (i >= n) return;
+  const float scale = coef[i] / static_cast<float>(rows_per_sample);
+  double total = 0.0;
+  for (int64_t rr = 0; rr < rows_per_sample; ++rr) {
+    const int64_t r = i * rows_per_sample + rr;
+    const float *p = pred + r * c, *t = target + r * c;
+    double pos = 0.0;
+    float neg = -INFINITY;
+    for (int64_t j = lane; j < c; j += 32) {
+      pos += static_cast<double>(t[j]) * p[j];
+      neg = fmaxf(neg, (1.0f - t[j]) * p[j]);
+    }
+    pos = warp_sum(pos);
+    neg = warp_max(neg);
+    float ties = 0.0f;  // the max's gradient is shared among the entries that reach it (TF's rule)
+    for (int64_t j = lane; j < c; j += 32) ties += ((1.0f - t[j]) * p[j] == neg) ? 1.0f : 0.0f;
+    ties = warp_sum(ties);
+    const float v = neg - static_cast<float>(pos) + 1.0f;
+    total += fmaxf(v, 0.0f);
+    if (grad)
+      for (int64_t j = lane; j < c; j += 32) {
+        const float at_max = ((1.0f - t[j]) * p[j] == neg) ? (1.0f - t[j]) / ties : 0.0f;
+        grad[r * c + j] = v > 0.0f ? scale * (at_max - t[j]) : 0.0f;
+      }
+  }
+  if (lane == 0) per_sample[i] = static_cast<float>(total / static_cast<double>(rows_per_sample));
 }
 
 __global__ void bce_kernel(const float* __restrict__ pred, const float* __restrict__ target,
@@ -209,12 +276,39 @@ __global__ void error_metric_kernel(const float* __restrict__ pred, const float*
 
 }  // namespace
 
-void elementwise_loss(ElementwiseLoss kind, float delta, const float* pred, const float* target,
-                      const float* coef, float* per_sample, float* grad, int64_t n, int64_t d) {
+void elementwise_loss(ElementwiseLoss kind, float param, const float* flag, const float* pred,
+                      const float* target, const float* coef, float* per_sample, float* grad,
+                      int64_t n, int64_t d, int64_t div) {
   if (n <= 0) return;
-  elementwise_loss_kernel<<<grid_for(n * 32), kThreads>>>(kind, delta, pred, target, coef,
-                                                          per_sample, grad, n, d);
+  visit_elementwise_loss(kind, [&](auto k) {
+    elementwise_loss_kernel<decltype(k)::value><<<grid_for(n * 32), kThreads>>>(
+        param, flag, pred, target, coef, per_sample, grad, n, d, div);
+  });
   check_launch("elementwise_loss");
+}
+
+void binary_labels_flag(const float* target, int64_t count, float* flag) {
+  set_one_kernel<<<1, 1>>>(flag);
+  if (count > 0) binary_labels_kernel<<<grid_for(count), kThreads>>>(target, count, flag);
+  check_launch("binary_labels_flag");
+}
+
+void cosine_similarity(const float* pred, const float* target, const float* coef,
+                       float* per_sample, float* grad, int64_t n, int64_t rows_per_sample,
+                       int64_t c, float sign) {
+  if (n <= 0) return;
+  cosine_kernel<<<grid_for(n * 32), kThreads>>>(pred, target, coef, per_sample, grad, n,
+                                                rows_per_sample, c, sign);
+  check_launch("cosine_similarity");
+}
+
+void categorical_hinge(const float* pred, const float* target, const float* coef,
+                       float* per_sample, float* grad, int64_t n, int64_t rows_per_sample,
+                       int64_t c) {
+  if (n <= 0) return;
+  categorical_hinge_kernel<<<grid_for(n * 32), kThreads>>>(pred, target, coef, per_sample, grad,
+                                                           n, rows_per_sample, c);
+  check_launch("categorical_hinge");
 }
 
 void binary_crossentropy(const float* pred, const float* target, const float* coef,

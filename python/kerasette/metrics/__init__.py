@@ -2,7 +2,8 @@
 
 A metric object holds configuration; the engine accumulates it from `engine_spec()`. Most metrics
 are means of a per-sample value (`accuracy_metrics`, `regression_metrics`,
-`probabilistic_metrics`); `confusion_metrics` holds those read from true/false positive counts.
+`probabilistic_metrics`, `hinge_metrics`); `confusion_metrics` holds those read from true/false
+positive counts.
 This module keeps the names: `get`/`serialize`/`deserialize`, and `resolve`, which turns what the
 user passed to `compile(metrics=[...])` into a `MetricSpec`, choosing the binary, categorical or
 sparse accuracy for `"accuracy"` from the shapes and the loss as Keras 3 does. The NumPy functions
@@ -28,32 +29,55 @@ from kerasette.metrics.accuracy_metrics import (
     top_k_categorical_accuracy,
 )  # fmt: skip
 from kerasette.metrics.confusion_metrics import AUC, Precision, Recall
+from kerasette.metrics.hinge_metrics import (
+    CategoricalHinge,
+    Hinge,
+    SquaredHinge,
+    categorical_hinge,
+    hinge,
+    squared_hinge,
+)  # fmt: skip
 from kerasette.metrics.metric import Metric
 from kerasette.metrics.probabilistic_metrics import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
+    KLDivergence,
+    Poisson,
     SparseCategoricalCrossentropy,
     binary_crossentropy,
     categorical_crossentropy,
+    kl_divergence,
+    poisson,
     sparse_categorical_crossentropy,
 )  # fmt: skip
 from kerasette.metrics.regression_metrics import (
+    CosineSimilarity,
+    LogCoshError,
     MeanAbsoluteError,
+    MeanAbsolutePercentageError,
     MeanSquaredError,
+    MeanSquaredLogarithmicError,
     RootMeanSquaredError,
+    cosine_similarity,
+    log_cosh,
     mean_absolute_error,
+    mean_absolute_percentage_error,
     mean_squared_error,
+    mean_squared_logarithmic_error,
 )  # fmt: skip
 from kerasette.saving.serialization import deserialize_keras_object, serialize_keras_object
 
 mse = mean_squared_error
 mae = mean_absolute_error
+mape = mean_absolute_percentage_error
+msle = mean_squared_logarithmic_error
 
 _CLASSES = (
     BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy, TopKCategoricalAccuracy,
     SparseTopKCategoricalAccuracy, MeanSquaredError, MeanAbsoluteError, RootMeanSquaredError,
     BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, Precision, Recall,
-    AUC,
+    AUC, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity,
+    KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge,
 )  # fmt: skip
 # Metric function (by name) -> class; Keras 2 writes these names as `fn` of a MeanMetricWrapper.
 _FUNCTION_TO_CLASS: dict[str, type] = {
@@ -67,6 +91,18 @@ _FUNCTION_TO_CLASS: dict[str, type] = {
     "binary_crossentropy": BinaryCrossentropy,
     "categorical_crossentropy": CategoricalCrossentropy,
     "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "mean_absolute_percentage_error": MeanAbsolutePercentageError,
+    "mean_squared_logarithmic_error": MeanSquaredLogarithmicError,
+    "log_cosh": LogCoshError,
+    "logcosh": LogCoshError,
+    "cosine_similarity": CosineSimilarity,
+    "kl_divergence": KLDivergence,
+    "kullback_leibler_divergence": KLDivergence,
+    "kld": KLDivergence,
+    "poisson": Poisson,
+    "hinge": Hinge,
+    "squared_hinge": SquaredHinge,
+    "categorical_hinge": CategoricalHinge,
 }
 _FUNCTIONS: dict[Callable, str] = {
     binary_accuracy: "binary_accuracy",
@@ -79,6 +115,15 @@ _FUNCTIONS: dict[Callable, str] = {
     binary_crossentropy: "binary_crossentropy",
     categorical_crossentropy: "categorical_crossentropy",
     sparse_categorical_crossentropy: "sparse_categorical_crossentropy",
+    mean_absolute_percentage_error: "mean_absolute_percentage_error",
+    mean_squared_logarithmic_error: "mean_squared_logarithmic_error",
+    log_cosh: "log_cosh",
+    cosine_similarity: "cosine_similarity",
+    kl_divergence: "kl_divergence",
+    poisson: "poisson",
+    hinge: "hinge",
+    squared_hinge: "squared_hinge",
+    categorical_hinge: "categorical_hinge",
 }
 ALL_OBJECTS_DICT: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
 ALL_OBJECTS_DICT.update(_FUNCTION_TO_CLASS)
@@ -86,7 +131,9 @@ ALL_OBJECTS_DICT.update(_FUNCTION_TO_CLASS)
 ALL_OBJECTS_DICT.update({
     "mse": MeanSquaredError, "mae": MeanAbsoluteError, "bce": BinaryCrossentropy,
     "root_mean_squared_error": RootMeanSquaredError, "precision": Precision, "recall": Recall,
-    "auc": AUC,
+    "auc": AUC, "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+    "log_cosh_error": LogCoshError, "KLD": KLDivergence,
 })  # fmt: skip
 _ACCURACY_NAMES = ("accuracy", "acc")
 

@@ -1,4 +1,5 @@
-"""Cross-entropy metrics: the cross-entropy losses' per-sample values, averaged over the epoch.
+"""Probabilistic metrics: the cross-entropy, Kullback-Leibler and Poisson losses' per-sample values,
+averaged over the epoch.
 
 As for the losses, the engine computes a sigmoid or softmax output's cross-entropy from its logits
 (what Keras's TensorFlow backend does), so the metric equals the loss of the same name.
@@ -16,6 +17,8 @@ from kerasette.metrics.metric import Metric
 binary_crossentropy = losses_module.binary_crossentropy
 categorical_crossentropy = losses_module.categorical_crossentropy
 sparse_categorical_crossentropy = losses_module.sparse_categorical_crossentropy
+kl_divergence = losses_module.kl_divergence
+poisson = losses_module.poisson
 
 
 def _check_axis(axis: int) -> int:
@@ -160,3 +163,41 @@ class SparseCategoricalCrossentropy(Metric):
 
     def _engine_attrs(self) -> dict:
         return {"from_logits": self.from_logits}
+
+
+class KLDivergence(Metric):
+    """Kullback-Leibler divergence, averaged over all samples seen.
+
+    Args:
+        name: The log key.
+        dtype: Only `None` or `"float32"`.
+
+    Example:
+        >>> round(KLDivergence()([[0.5, 0.5]], [[0.25, 0.75]]), 4)
+        0.1438
+    """
+
+    _engine_kind = "kl_divergence"
+    _fn = staticmethod(losses_module.kl_divergence)
+
+    def __init__(self, name: str = "kl_divergence", dtype: Any = None):
+        super().__init__(name=name, dtype=dtype)
+
+
+class Poisson(Metric):
+    """Poisson loss, averaged over all samples seen.
+
+    Args:
+        name: The log key.
+        dtype: Only `None` or `"float32"`.
+
+    Example:
+        >>> round(Poisson()([[1.0, 0.0]], [[1.0, 1.0]]), 4)
+        1.0
+    """
+
+    _engine_kind = "poisson"
+    _fn = staticmethod(losses_module.poisson)
+
+    def __init__(self, name: str = "poisson", dtype: Any = None):
+        super().__init__(name=name, dtype=dtype)

@@ -24,6 +24,10 @@ _KERAS3_ONLY_OPTIMIZER_KEYS = ("loss_scale_factor", "gradient_accumulation_steps
 _LOSS_FUNCTION_NAMES = {
     "mse": "mean_squared_error", "MSE": "mean_squared_error",
     "mae": "mean_absolute_error", "MAE": "mean_absolute_error", "huber_loss": "huber",
+    "mape": "mean_absolute_percentage_error", "MAPE": "mean_absolute_percentage_error",
+    "msle": "mean_squared_logarithmic_error", "MSLE": "mean_squared_logarithmic_error",
+    "kld": "kl_divergence", "KLD": "kl_divergence",
+    "kullback_leibler_divergence": "kl_divergence", "logcosh": "log_cosh",
 }  # fmt: skip
 
 
