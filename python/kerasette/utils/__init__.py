@@ -14,9 +14,10 @@ from kerasette.utils.model_visualization import plot_model
 from kerasette.utils.numerical_utils import normalize, to_categorical
 from kerasette.utils.plotting import plot_history
 from kerasette.utils.progbar import Progbar
+from kerasette.utils.py_dataset import PyDataset, Sequence
 
 __all__ = [
-    "Progbar", "normalize", "plot_history", "plot_model", "set_random_seed", "to_categorical",
+    "Progbar", "PyDataset", "Sequence", "normalize", "plot_history", "plot_model", "set_random_seed", "to_categorical",
 ]
 
 
