@@ -14,6 +14,8 @@ import warnings
 import numpy as np
 
 from kerasette.models import data as data_utils
+from kerasette.models import source_loop
+from kerasette.models.data_adapter import EpochIterator, check_source_args, is_batch_source
 
 
 def _unique_log_keys(names: list) -> list:
@@ -302,6 +304,13 @@ class Trainer:
             validation_batch_size=None, validation_freq=1):
         """Trains the model for a fixed number of epochs. Returns a `History` object.
 
+        `x` may be arrays (or lists/dicts of them) with `y`, or a generator, iterator or
+        `kerasette.utils.PyDataset` that yields `(x, y)` or `(x, y, sample_weight)` batches; then
+        `y`, `sample_weight` and `batch_size` must not be given, `shuffle` applies only to a
+        `PyDataset`'s batch order, and a generator without `steps_per_epoch` ends the epoch (and
+        training) when it is exhausted. `validation_data` may be a generator or `PyDataset` too,
+        read `validation_steps` batches at a time.
+
         Example:
             >>> history = model.fit(x, y, batch_size=128, epochs=5, validation_split=0.1)
         """
@@ -310,6 +319,14 @@ class Trainer:
 
         if not self.compiled:
             raise ValueError("You must call `compile()` before calling `fit()`.")
+        if is_batch_source(x):
+            check_source_args(x, y, sample_weight)
+            return source_loop.fit(
+                self, x, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                validation_data=validation_data, shuffle=shuffle, class_weight=class_weight,
+                initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
+                validation_steps=validation_steps, validation_freq=validation_freq,
+                batch_size=batch_size, validation_split=validation_split)
         batch_size = _check_batch_size(batch_size)
         epochs = int(epochs)
         xs = self._prepare_inputs(x, check_finite=True)
@@ -317,7 +334,9 @@ class Trainer:
         ys = self._prepare_targets(y, n)
         sw = self._prepare_sample_weight(sample_weight, class_weight, ys, n)
         val = None
-        if validation_data is not None:
+        if validation_data is not None and is_batch_source(validation_data):
+            val = EpochIterator(validation_data, validation_steps, what="validation_data")
+        elif validation_data is not None:
             val = _unpack_validation(validation_data)
         elif validation_split:
             (train, valid) = data_utils.split_validation(xs + ys + [sw], float(validation_split))
@@ -378,7 +397,10 @@ class Trainer:
                     break
             seen += step
             epoch_logs = dict(logs)
-            if val is not None and (epoch + 1) % int(validation_freq) == 0:
+            if isinstance(val, EpochIterator) and (epoch + 1) % int(validation_freq) == 0:
+                val_logs = source_loop.evaluate(self, val, callbacks=cbs)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            elif val is not None and (epoch + 1) % int(validation_freq) == 0:
                 val_logs = self.evaluate(
                     val[0], val[1], sample_weight=val[2],
                     batch_size=validation_batch_size or batch_size, steps=validation_steps,
@@ -403,6 +425,11 @@ class Trainer:
 
         if not self.compiled:
             raise ValueError("You must call `compile()` before calling `evaluate()`.")
+        if is_batch_source(x):
+            check_source_args(x, y, sample_weight, batch_size)
+            logs = source_loop.evaluate(self, EpochIterator(x, steps), _verbose(verbose),
+                                        callbacks)
+            return logs if return_dict else self._flatten_logs(logs)
         batch_size = _check_batch_size(batch_size)
         xs = self._prepare_inputs(x)
         n = xs[0].shape[0]
@@ -438,9 +465,17 @@ class Trainer:
 
     # ---- predict ----
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
-        """Generates output predictions for the input samples, in batches."""
+        """Generates output predictions for the input samples, in batches.
+
+        `x` may be arrays, or a generator, iterator or `PyDataset` yielding `x` or `(x, ...)`
+        batches; their predictions are concatenated along the batch axis.
+        """
         from kerasette import callbacks as callbacks_module
 
+        if is_batch_source(x):
+            check_source_args(x, batch_size=batch_size)
+            return source_loop.predict(self, EpochIterator(x, steps), _verbose(verbose),
+                                       callbacks)
         batch_size = _check_batch_size(batch_size)
         xs = self._prepare_inputs(x)
         n = xs[0].shape[0]
