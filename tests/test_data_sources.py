@@ -3,10 +3,9 @@ callback calls as the array path on the same batches, Keras's errors and warning
 
 import warnings
 
+import kerasette as keras
 import numpy as np
 import pytest
-
-import kerasette as keras
 from kerasette import layers
 
 
