@@ -168,13 +168,19 @@ def test_evaluate_and_predict():
     np.testing.assert_allclose(part, expected[:8], rtol=1e-6)
 
 
+def test_batch_size_is_ignored_with_a_batch_source():
+    # Keras 3.15 ignores `batch_size` for generators and PyDatasets: their batches keep their size.
+    x, y = _data()
+    model = _model()
+    expected = model.predict(x, batch_size=4, verbose=0)
+    np.testing.assert_allclose(model.predict(Batches(x, y), batch_size=3, verbose=0), expected,
+                               rtol=1e-6)
+    assert model.evaluate(_gen(x, y), batch_size=7, verbose=0, return_dict=True)
+
+
 def test_errors():
     x, y = _data()
     model = _model()
-    with pytest.raises(ValueError, match="`batch_size`"):
-        model.fit(_gen(x, y), batch_size=4, verbose=0)
-    with pytest.raises(ValueError, match="`batch_size`"):
-        model.predict(Batches(x, y), batch_size=4, verbose=0)
     with pytest.raises(ValueError, match="`y` should not be passed"):
         model.fit(Batches(x, y), y, verbose=0)
     with pytest.raises(ValueError, match="`sample_weights` should not be passed"):

@@ -39,17 +39,14 @@ def _unsupported(arg: str, what: str, kind: str) -> ValueError:
 
 def check_source_args(x, y=None, sample_weight=None, batch_size=None, class_weight=None,
                       validation_split=0.0) -> None:
-    """Raises for arguments that a batch source must carry itself (Keras's messages)."""
+    """Raises for arguments that a batch source must carry itself (Keras's messages). A
+    `batch_size` is ignored, as Keras 3 ignores it: the source's batches keep their size."""
+    del batch_size
     kind = _kind(x)
     if y is not None:
         raise _unsupported("y", "the targets", kind)
     if sample_weight is not None:
         raise _unsupported("sample_weights", "the sample weights", kind)
-    if batch_size is not None:
-        raise ValueError(
-            f"The `batch_size` argument must not be specified when `x` is a {kind}: it yields "
-            f"whole batches, so set their size there. Received: batch_size={batch_size}"
-        )
     if class_weight is not None and kind == "generator":
         raise ValueError(
             "Argument `class_weight` is not supported for Python generator inputs. "
