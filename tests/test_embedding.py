@@ -7,10 +7,9 @@ Reference values were printed by real Keras 3.15 (tests/fixtures/embedding/make_
 import warnings
 from pathlib import Path
 
+import kerasette as keras
 import numpy as np
 import pytest
-
-import kerasette as keras
 from gradcheck import check_gradients
 from kerasette import layers
 
