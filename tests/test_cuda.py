@@ -658,3 +658,39 @@ def test_metric_logits_and_categorical_metrics_fit_matches_cpu():
     # Counts can move by a prediction that float rounding puts across a threshold: a few in 1,280.
     for key in ("auc", "auc_logits", "precision", "recall", "r_top2"):
         np.testing.assert_allclose(gh[key], ch[key], atol=5e-3, err_msg=key)
+
+
+def test_embedding_rescaling_fit_matches_cpu():
+    """Embedding (gather; grouped scatter-add with repeated indices) and Rescaling on the GPU:
+    losses and predictions match the CPU's; a bad index raises before any read."""
+    L = kerasette.layers
+    build = lambda: kerasette.Sequential([  # noqa: E731
+        kerasette.Input((12,)), L.Embedding(9, 16), L.Rescaling([0.5] * 8 + [-2.0] * 8, 0.25),
+        L.Conv1D(8, 3, activation="relu"), L.GlobalAveragePooling1D(), L.Dense(3)])
+    r = rng(31)
+    x = r.integers(0, 9, (64, 12)).astype(np.float32)
+    y = r.standard_normal((64, 3)).astype(np.float32)
+    (cm, ch), (gm, gh) = _fit_pair(build, x, y, batch_size=16, epochs=3)
+    np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
+    np.testing.assert_allclose(gm.get_weights()[0], cm.get_weights()[0], rtol=2e-3, atol=2e-4)
+    np.testing.assert_allclose(gm.predict(x, verbose=0), cm.predict(x, verbose=0),
+                               rtol=2e-3, atol=2e-3)
+    config.set_device("cuda")
+    with pytest.raises(ValueError, match="Embedding"):
+        gm.predict(np.full((1, 12), 9, np.float32), verbose=0)
+
+
+def test_embedding_gradient_bit_identical_across_runs():
+    """The grouped scatter-add has no atomics: two GPU fits give the same bits."""
+    L = kerasette.layers
+    build = lambda: kerasette.Sequential([  # noqa: E731
+        kerasette.Input((20,)), L.Embedding(5, 32), L.Flatten(), L.Dense(1)])
+    r = rng(32)
+    x = r.integers(0, 5, (128, 20)).astype(np.float32)
+    y = r.standard_normal((128, 1)).astype(np.float32)
+    kerasette.utils.set_random_seed(5)
+    (_, _), (g1, _) = _fit_pair(build, x, y, batch_size=64, epochs=2)
+    kerasette.utils.set_random_seed(5)
+    (_, _), (g2, _) = _fit_pair(build, x, y, batch_size=64, epochs=2)
+    for a, b in zip(g1.get_weights(), g2.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -1,5 +1,6 @@
 // Layers without weights that act elementwise or only on shapes: Activation (and the ReLU, LeakyReLU,
-// ELU, Softmax layers, which are activations with a parameter), Dropout, Reshape/Flatten.
+// ELU, Softmax layers, which are activations with a parameter), Rescaling, Dropout, Reshape/Flatten.
+#include <algorithm>
 #include <cmath>
 
 #include "core/parallel.h"
@@ -203,6 +204,85 @@ class DropoutLayer : public Layer {
   uint64_t seed_;
 };
 KS_REGISTER_LAYER("dropout", DropoutLayer);
+
+// Rescaling: y = x * scale + offset, scale and offset each one value or one per last-axis entry.
+class RescalingLayer : public Layer {
+ public:
+  RescalingLayer(const std::string& name, const Attrs& a) : Layer(name) {
+    for (const double v : a.get_floats("scale")) scale_.push_back(static_cast<float>(v));
+    for (const double v : a.get_floats("offset")) offset_.push_back(static_cast<float>(v));
+    KS_CHECK(!scale_.empty() && !offset_.empty(), "Layer '", name,
+             "': scale and offset need at least one value");
+  }
+
+  Shape build(const std::vector<Shape>& in) override {
+    if (in.size() != 1) shape_error("expects exactly one input");
+    const int64_t c = in[0].empty() ? 1 : in[0].back();
+    const int64_t k = std::max(scale_.size(), offset_.size());
+    if (k > 1 && (c != k || (scale_.size() != 1 && static_cast<int64_t>(scale_.size()) != c) ||
+                  (offset_.size() != 1 && static_cast<int64_t>(offset_.size()) != c)))
+      shape_error(str_cat("per-channel scale (", scale_.size(), " values) and offset (",
+                          offset_.size(), " values) must match the last axis of the input shape ",
+                          shape_str(in[0])));
+    // Both broadcast to k values, so one kernel handles every combination.
+    scale_k_ = Tensor({k});
+    offset_k_ = Tensor({k});
+    for (int64_t j = 0; j < k; ++j) {
+      scale_k_.data()[j] = scale_[scale_.size() == 1 ? 0 : j];
+      offset_k_.data()[j] = offset_[offset_.size() == 1 ? 0 : j];
+    }
+    return in[0];
+  }
+
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState&,
+               const StepContext&) override {
+    out.resize(in[0]->shape(), in[0]->device());
+    apply(*in[0], out, true);
+  }
+
+  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+                const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
+    if (!din[0]) return;
+    din[0]->resize(in[0]->shape(), in[0]->device());
+    apply(dout, *din[0], false);  // dx = dy * scale
+  }
+  bool supports(Device) const override { return true; }
+
+ private:
+  void apply(const Tensor& x, Tensor& y, bool with_offset) {
+    const int64_t n = x.numel(), k = scale_k_.numel();
+    if (x.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      if (scale_k_.device() != Device::CUDA) {
+        scale_k_ = scale_k_.to(Device::CUDA);
+        offset_k_ = offset_k_.to(Device::CUDA);
+      }
+      return cuda::scale_offset(x.data(), y.data(), n, scale_k_.data(),
+                                with_offset ? offset_k_.data() : nullptr, k);
+#else
+      no_cuda_build("Rescaling");
+#endif
+    }
+    if (scale_k_.device() != Device::CPU) {
+      scale_k_ = scale_k_.to(Device::CPU);
+      offset_k_ = offset_k_.to(Device::CPU);
+    }
+    const float* xp = x.data();
+    const float* sp = scale_k_.data();
+    const float* op = offset_k_.data();
+    float* yp = y.data();
+    parallel_for(n, chunk_for(n, 1 << 16), [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const float v = xp[i] * sp[i % k];
+        yp[i] = with_offset ? v + op[i % k] : v;
+      }
+    });
+  }
+
+  std::vector<float> scale_, offset_;
+  Tensor scale_k_, offset_k_;  // both broadcast to k values, on the device last used
+};
+KS_REGISTER_LAYER("rescaling", RescalingLayer);
 
 // Reshape to a per-sample target shape (one -1 allowed); Flatten is Reshape to (-1,).
 class ReshapeLayer : public Layer {

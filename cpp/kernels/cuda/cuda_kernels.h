@@ -81,6 +81,19 @@ void upsample_nearest(const float* x, float* y, int64_t batch, int64_t H, int64_
                       int64_t sh, int64_t sw);
 void upsample_nearest_backward(const float* dy, float* dx, int64_t batch, int64_t H, int64_t W,
                                int64_t C, int64_t sh, int64_t sw);
+// ---- Rescaling and Embedding (embedding.cu) ----
+// y[i] = x[i] * scale[i % k] (+ offset[i % k] when offset is not null): k is 1 or the last axis.
+void scale_offset(const float* x, float* y, int64_t n, const float* scale, const float* offset,
+                  int64_t k);
+// out[r, :] = table[int(idx[r]), :] for r < rows; indices were validated on the host.
+void embedding_gather(const float* idx, const float* table, float* out, int64_t rows, int64_t dim);
+// The table gradient, grouped on the host by row (a stable counting sort): for the u-th touched
+// row, grad[row_ids[u], c] (+)= sum of dy[positions[p], c] for p in [offsets[u], offsets[u + 1]),
+// in p order: one thread per (touched row, column), so the bits do not depend on the launch.
+// Untouched rows are left as they are (the caller zeroes the table gradient first when needed).
+void embedding_scatter_add(const float* dy, const int32_t* row_ids, const int32_t* offsets,
+                           const int32_t* positions, float* grad, int64_t touched, int64_t dim,
+                           bool accumulate);
 // Per sample of in_shape[rank] (rank <= kMaxPermuteRank): dst axis k reads src axis dims[k]; with
 // inverse, src is in the permuted layout and dst in in_shape's (the gradient).
 constexpr int kMaxPermuteRank = 8;

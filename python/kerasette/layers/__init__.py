@@ -12,6 +12,7 @@ from kerasette.layers.core import (
     Reshape,
 )
 from kerasette.layers.convolutional import Conv1D, Conv2D
+from kerasette.layers.embedding import Embedding
 from kerasette.layers.layer import KerasTensor, Layer
 from kerasette.layers.normalization import BatchNormalization
 from kerasette.layers.pooling import (
@@ -24,6 +25,7 @@ from kerasette.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
+from kerasette.layers.preprocessing import Rescaling
 from kerasette.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -104,9 +106,9 @@ def register(cls):
 
 for _cls in (
     AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, Cropping1D,
-    Cropping2D, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
-    GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D, UpSampling1D, UpSampling2D, ZeroPadding1D,
-    ZeroPadding2D,
+    Cropping2D, Embedding, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
+    GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D, Rescaling, UpSampling1D, UpSampling2D,
+    ZeroPadding1D, ZeroPadding2D,
 ):
     register(_cls)
 del _cls
