@@ -694,3 +694,41 @@ def test_embedding_gradient_bit_identical_across_runs():
     (_, _), (g2, _) = _fit_pair(build, x, y, batch_size=64, epochs=2)
     for a, b in zip(g1.get_weights(), g2.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("metric", ["mae", "binary_accuracy", "precision", "recall", "auc"])
+def test_weighted_metrics_match_cpu(metric):
+    # Weighted confusion sums are not whole numbers: the GPU adds them in fixed-order trees, not
+    # atomics, so two runs agree bit for bit and the CPU to rounding.
+    r = rng(13)
+    x = r.standard_normal((200, 12)).astype(np.float32)
+    y = (r.random((200, 5)) > 0.5).astype(np.float32)
+    sw = r.uniform(0.1, 2.0, 200).astype(np.float32)
+    runs = [_pair(lambda: _mlp(hidden=(8,), out=5, activation="sigmoid", inp=12),
+                  dict(optimizer="sgd", loss="binary_crossentropy", metrics=[metric],
+                       weighted_metrics=[metric]), x, y, sample_weight=sw, batch_size=32,
+                  epochs=2, shuffle=False) for _ in range(2)]
+    (_, ch), (_, gh) = runs[0]
+    for key in ch:
+        np.testing.assert_allclose(gh[key], ch[key], rtol=1e-4, atol=1e-6, err_msg=key)
+    assert runs[0][1][1] == runs[1][1][1]
+
+
+def test_metrics_on_an_output_without_a_loss_match_cpu():
+    r = rng(14)
+    x = r.standard_normal((64, 6)).astype(np.float32)
+    labels = r.integers(0, 4, 64).astype(np.float32)
+    y = r.standard_normal((64, 2)).astype(np.float32)
+
+    def build():
+        inp = kerasette.Input((6,))
+        return kerasette.Model(inp, [kerasette.layers.Dense(4, activation="softmax")(inp),
+                                     kerasette.layers.Dense(2)(inp)])
+
+    (_, ch), (gm, gh) = _pair(build, dict(optimizer="sgd", loss=[None, "mse"],
+                                          metrics=[["sparse_categorical_accuracy"], []]),
+                              x, [labels, y], batch_size=16, epochs=2, shuffle=False)
+    for key in ch:
+        np.testing.assert_allclose(gh[key], ch[key], rtol=1e-4, atol=1e-6, err_msg=key)
+    with pytest.raises(ValueError, match="outside the valid range"):
+        gm.evaluate(x, [labels + 1, y], verbose=0)

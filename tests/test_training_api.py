@@ -99,12 +99,94 @@ def test_outputs_without_a_loss_log_no_loss(rng):
     assert isinstance(model.evaluate(x, [y, y2], verbose=0), float)
 
 
-def test_metrics_on_an_output_without_a_loss_are_refused(rng):
-    # The engine reads targets only for losses; this used to crash the process.
-    model = _two_output_model()
-    with pytest.raises(NotImplementedError, match="output 'out_a' has none"):
-        model.compile("sgd", [None, "mse"], metrics=["mae"])
-    assert not model.compiled
+def _ones_model(units=2, activation=None, outputs=1):
+    inp = keras.Input((3,))
+    outs = [layers.Dense(units, activation=activation, kernel_initializer="ones",
+                         name=f"{'ab'[i]}")(inp) for i in range(outputs)]
+    return keras.Model(inp, outs if outputs > 1 else outs[0])
+
+
+def _weighted_data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 3)).astype("float32")
+    y = rng.normal(size=(10, 2)).astype("float32")
+    sw = rng.uniform(0.1, 2, size=(10,)).astype("float32")
+    return x, y, sw
+
+
+def test_weighted_metrics_match_keras():
+    # Keras 3.15 (the same data and weights): a weighted mean is sum(w v) / sum(w); a weighted
+    # metric also in `metrics` is logged as `weighted_<name>`; `metrics` ignore sample weights.
+    x, y, sw = _weighted_data()
+    model = _ones_model()
+    model.compile("sgd", "mse", metrics=["mae"], weighted_metrics=["mae", "mse"])
+    logs = model.evaluate(x, y, sample_weight=sw, return_dict=True, verbose=0, batch_size=4)
+    expected = {"loss": 3.08309006690979, "mae": 1.6492729187011719, "mse": 3.6031033992767334,
+                "weighted_mae": 1.4431748390197754}
+    assert list(logs) == list(expected)
+    np.testing.assert_allclose([logs[k] for k in expected], list(expected.values()), rtol=1e-6)
+    logs = model.evaluate(x, y, return_dict=True, verbose=0, batch_size=4)
+    np.testing.assert_allclose([logs["mse"], logs["weighted_mae"]],
+                               [4.599766254425049, 1.6492729187011719], rtol=1e-6)
+
+
+def test_weighted_confusion_metrics_and_class_weight_match_keras():
+    x, _, sw = _weighted_data()
+    y = np.array([0, 1, 1, 0, 1, 1, 0, 1, 0, 1], "float32")[:, None]
+    model = _ones_model(1, "sigmoid")
+    model.compile("sgd", "binary_crossentropy", metrics=["accuracy", "precision"],
+                  weighted_metrics=["accuracy", "precision", "recall", "auc"])
+    logs = model.evaluate(x * 0.3, y, sample_weight=sw, return_dict=True, verbose=0,
+                          batch_size=4)
+    expected = {"accuracy": 0.30000001192092896, "auc": 0.5677623152732849,
+                "loss": 0.6351558566093445, "precision": 0.4000000059604645,
+                "recall": 0.642741858959198, "weighted_accuracy": 0.4195062518119812,
+                "weighted_precision": 0.5223406553268433}
+    assert list(logs) == list(expected)
+    np.testing.assert_allclose([logs[k] for k in expected], list(expected.values()), rtol=1e-6)
+    hist = model.fit(x * 0.3, y, class_weight={0: 0.5, 1: 2.0}, epochs=1, batch_size=4,
+                     verbose=0, shuffle=False).history
+    expected = {"accuracy": 0.30000001192092896, "auc": 0.4166666567325592,
+                "loss": 1.141728162765503, "precision": 0.4000000059604645,
+                "recall": 0.3333333432674408, "weighted_accuracy": 0.3214285671710968,
+                "weighted_precision": 0.7272727489471436}
+    np.testing.assert_allclose([hist[k][0] for k in expected], list(expected.values()),
+                               rtol=1e-5)
+
+
+def test_metrics_on_an_output_without_a_loss_match_keras():
+    x, y, sw = _weighted_data()
+    model = _ones_model(outputs=2)
+    model.compile("sgd", [None, "mse"], metrics=[["mae"], []])
+    logs = model.evaluate(x, [y, y * 2], return_dict=True, verbose=0)
+    assert list(logs) == ["a_mae", "loss"]
+    np.testing.assert_allclose([logs["a_mae"], logs["loss"]],
+                               [1.6492729187011719, 8.686223983764648], rtol=1e-6)
+    assert model.metrics_names == ["loss", "a_mae"]
+    model = _ones_model(outputs=2)
+    model.compile("sgd", [None, "mse"], metrics=[["mae"], ["mse"]],
+                  weighted_metrics=[["mae"], ["mae"]])
+    logs = model.evaluate(x, [y, y * 2], sample_weight=sw, return_dict=True, verbose=0)
+    expected = {"a_mae": 1.6492729187011719, "a_weighted_mae": 1.4431748390197754,
+                "b_mae": 1.8631266355514526, "b_mse": 8.686223983764648,
+                "loss": 5.336931228637695}
+    assert list(logs) == list(expected)
+    np.testing.assert_allclose([logs[k] for k in expected], list(expected.values()), rtol=1e-6)
+
+
+def test_metric_only_output_checks_its_targets():
+    x, y, _ = _weighted_data()
+    inp = keras.Input((3,))
+    model = keras.Model(inp, [layers.Dense(4, activation="softmax")(inp), layers.Dense(2)(inp)])
+    model.compile("sgd", [None, "mse"], metrics=[["sparse_categorical_accuracy"], []])
+    model.evaluate(x, [np.arange(10) % 4, y], verbose=0)
+    with pytest.raises(ValueError, match="outside the valid range"):
+        model.evaluate(x, [np.arange(10) % 4 + 1, y], verbose=0)
+    with pytest.raises(ValueError, match="expects integer labels"):
+        model.evaluate(x, [np.zeros((10, 3)), y], verbose=0)
+    model.compile("sgd", [None, "mse"], metrics=[["mae"], []])
+    with pytest.raises(ValueError, match="shapes do not match"):
+        model.evaluate(x, [np.zeros((10, 3)), y], verbose=0)
 
 
 def test_steps_per_epoch_continues_the_pass_across_epochs():

@@ -211,13 +211,15 @@ PYBIND11_MODULE(_core, m) {
                          const py::dict& opt_attrs) {
         std::vector<OutputLoss> out;
         for (auto item : losses) {
-          auto t = item.cast<py::tuple>();  // (kind or None, attrs, weight, [(metric, attrs)])
+          // (kind or None, attrs, weight, [(metric, attrs, weighted)])
+          auto t = item.cast<py::tuple>();
           OutputLoss ol;
           if (!t[0].is_none()) ol.loss = make_loss(t[0].cast<std::string>(), to_attrs(t[1]));
           ol.weight = t[2].cast<float>();
           for (auto mt : t[3].cast<py::list>()) {
             auto mtt = mt.cast<py::tuple>();
             ol.metrics.push_back(make_metric(mtt[0].cast<std::string>(), to_attrs(mtt[1])));
+            ol.metrics.back()->weighted = mtt.size() > 2 && mtt[2].cast<bool>();
           }
           out.push_back(std::move(ol));
         }

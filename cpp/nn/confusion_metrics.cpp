@@ -8,6 +8,11 @@
 // read, which is Keras's bucketed update (`_update_confusion_matrix_variables_optimized`) with the
 // cumulative sum moved from every batch to the end; the counts are whole numbers, so nothing
 // changes but the work.
+//
+// Weighted (`weighted_metrics`), each prediction adds its sample's weight instead of 1, as Keras
+// broadcasts sample_weight over y_pred. On CUDA those sums are no longer whole numbers, so the
+// kernels write each row's (or prediction's) weighted contribution and fixed-order reductions add
+// them, instead of atomics, to keep the sums the same from run to run.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -51,7 +56,7 @@ class PrecisionRecall : public Metric {
   int64_t num_sums() const override { return 3; }
 
   void accumulate(const Tensor& pred, const Tensor*, Act, const Tensor& target,
-                  double* sums) override {
+                  const float* weight, double* sums) override {
     const char* name = recall_ ? "Recall" : "Precision";
     check_same_size(name, pred, target);
     const int64_t c = pred.ndim() > 1 ? pred.dim(-1) : 1;
@@ -59,16 +64,25 @@ class PrecisionRecall : public Metric {
     KS_CHECK(class_id_ < c, name, ": `class_id` must be in [0, ", c, ") for an output whose last ",
              "axis has ", c, " classes. Received: class_id=", class_id_);
     const int64_t top_k = top_k_ > 0 && top_k_ < c ? top_k_ : 0;  // 0: every prediction counts
+    const int64_t n = pred.dim(0), rows_per_sample = n ? rows / n : 0;
     if (pred.device() == Device::CUDA) {
 #ifdef KERASETTE_WITH_CUDA
-      cuda::confusion_counts(pred.data(), target.data(), rows, c, threshold_, top_k, class_id_,
-                             sums);
+      if (!weight) {
+        cuda::confusion_counts(pred.data(), target.data(), rows, c, threshold_, top_k, class_id_,
+                               sums);
+        return;
+      }
+      per_row_.resize({3 * rows}, Device::CUDA);
+      cuda::weighted_confusion_rows(pred.data(), target.data(), weight, rows, rows_per_sample, c,
+                                    threshold_, top_k, class_id_, per_row_.data());
+      for (int64_t k = 0; k < 3; ++k)
+        cuda::weighted_sum_into(per_row_.data() + k * rows, nullptr, rows, 1.0, sums + k);
       return;
 #else
       no_cuda_build("metric");
 #endif
     }
-    int64_t tp = 0, fp = 0, fn = 0;
+    double tp = 0, fp = 0, fn = 0;  // in row order: the same bits for any number of threads
     const int64_t lo = class_id_ >= 0 ? class_id_ : 0, hi = class_id_ >= 0 ? class_id_ + 1 : c;
     for (int64_t r = 0; r < rows; ++r) {
       const float* p = pred.data() + r * c;
@@ -81,6 +95,7 @@ class PrecisionRecall : public Metric {
                          [&](int64_t a, int64_t b) { return ranks_before(p, a, b); });
         last_in = order_[top_k - 1];
       }
+      int64_t row_tp = 0, row_fp = 0, row_fn = 0;
       for (int64_t j = lo; j < hi; ++j) {
         bool in_top = true;
         if (top_k && last_in >= 0) {
@@ -92,14 +107,19 @@ class PrecisionRecall : public Metric {
         }
         const bool pos = in_top && p[j] > threshold_;
         const bool label = t[j] != 0.0f;
-        tp += pos && label;
-        fp += pos && !label;
-        fn += !pos && label;
+        row_tp += pos && label;
+        row_fp += pos && !label;
+        row_fn += !pos && label;
       }
+      // As the CUDA kernel: the row's whole counts times its sample's weight, in float.
+      const float w = weight ? weight[r / rows_per_sample] : 1.0f;
+      tp += static_cast<float>(row_tp) * w;
+      fp += static_cast<float>(row_fp) * w;
+      fn += static_cast<float>(row_fn) * w;
     }
-    sums[0] += static_cast<double>(tp);
-    sums[1] += static_cast<double>(fp);
-    sums[2] += static_cast<double>(fn);
+    sums[0] += tp;
+    sums[1] += fp;
+    sums[2] += fn;
   }
 
   double result(const double* s, double) const override {
@@ -111,6 +131,7 @@ class PrecisionRecall : public Metric {
   float threshold_;
   int64_t top_k_, class_id_;
   std::vector<int64_t> order_;
+  Tensor per_row_;
 };
 
 enum class Curve { ROC, PR, PRGAIN };
@@ -139,30 +160,36 @@ class Auc : public Metric {
   int64_t num_thresholds() const { return static_cast<int64_t>(thresholds_.size()); }
 
   void accumulate(const Tensor& pred, const Tensor*, Act, const Tensor& target,
-                  double* sums) override {
+                  const float* weight, double* sums) override {
     check_same_size("AUC", pred, target);
     const int64_t n = pred.numel(), T = num_thresholds();
+    const int64_t per_sample = pred.dim(0) ? n / pred.dim(0) : 1;
     if (pred.device() == Device::CUDA) {
 #ifdef KERASETTE_WITH_CUDA
       if (!evenly_ && !device_thresholds_.defined()) {
         device_thresholds_ = Tensor({T}, Device::CUDA);
         device_thresholds_.copy_from_host(thresholds_.data());
       }
-      cuda::auc_buckets(pred.data(), target.data(), n, T,
-                        evenly_ ? nullptr : device_thresholds_.data(), from_logits_, sums);
+      const float* thresholds = evenly_ ? nullptr : device_thresholds_.data();
+      if (weight)
+        cuda::weighted_auc_buckets(pred.data(), target.data(), weight, n, per_sample, T,
+                                   thresholds, from_logits_, sums);
+      else
+        cuda::auc_buckets(pred.data(), target.data(), n, T, thresholds, from_logits_, sums);
       return;
 #else
       no_cuda_build("metric");
 #endif
     }
-    counts_.assign(2 * T + 2, 0);
+    counts_.assign(2 * T + 2, 0.0);  // in prediction order: the same bits for any threads
     for (int64_t i = 0; i < n; ++i) {
       const bool label = target.data()[i] != 0.0f;
       const int64_t b = bucket(pred.data()[i]);
-      if (b >= 0) ++counts_[(label ? 0 : T) + b];
-      ++counts_[2 * T + (label ? 0 : 1)];
+      const double w = weight ? weight[i / per_sample] : 1.0;
+      if (b >= 0) counts_[(label ? 0 : T) + b] += w;
+      counts_[2 * T + (label ? 0 : 1)] += w;
     }
-    for (int64_t k = 0; k < 2 * T + 2; ++k) sums[k] += static_cast<double>(counts_[k]);
+    for (int64_t k = 0; k < 2 * T + 2; ++k) sums[k] += counts_[k];
   }
 
   double result(const double* s, double) const override;
@@ -184,7 +211,7 @@ class Auc : public Metric {
   bool evenly_, from_logits_;
   Curve curve_;
   Summation summation_;
-  std::vector<int64_t> counts_;
+  std::vector<double> counts_;
   Tensor device_thresholds_;
 };
 

@@ -101,7 +101,9 @@ void Graph::compile(std::vector<OutputLoss> losses, std::unique_ptr<Optimizer> o
 
 void Graph::check_target(size_t o, const Shape& t) const {
   KS_CHECK(o < losses_.size(), "Graph: bad output index");
-  if (losses_[o].loss) losses_[o].loss->check_target(nodes_[outputs_[o]].shape, t);
+  const Shape& out = nodes_[outputs_[o]].shape;
+  if (losses_[o].loss) return losses_[o].loss->check_target(out, t);
+  for (const auto& m : losses_[o].metrics) m->check_target(out, t);  // no loss to check them
 }
 
 // Derives per-node flags: which nodes need gradients, which outputs fuse their activation with
@@ -183,7 +185,7 @@ void Graph::load_batch(const DataSet& data, int64_t begin, int64_t end, bool wit
   targets_.resize(outputs_.size());
   target_staging_.resize(outputs_.size());
   for (size_t o = 0; o < outputs_.size(); ++o)
-    if (losses_[o].loss)
+    if (losses_[o].reads_targets())
       gather_rows(data.targets.at(o), data.index, begin, end, targets_[o], target_staging_[o]);
   has_sample_weight_ = data.sample_weight.defined();
   if (has_sample_weight_)
@@ -332,8 +334,14 @@ void Graph::accumulate(double total_loss) {
   for (size_t o = 0; o < losses_.size(); ++o) {
     Act act = Act::Linear;
     const Tensor* logits = losses_[o].metrics.empty() ? nullptr : output_logits(o, &act);
+    const Tensor& out = nodes_[outputs_[o]].out;
+    if (!losses_[o].loss)  // no loss has checked the labels; a metric's kernel may not
+      for (auto& m : losses_[o].metrics)
+        m->check_target_values(targets_[o].data(), targets_[o].numel(),
+                               out.ndim() > 1 ? out.dim(-1) : 1);
     for (auto& m : losses_[o].metrics) {
-      m->accumulate(nodes_[outputs_[o]].out, logits, act, targets_[o], &sums_[sum_offset_[r]]);
+      const float* w = m->weighted && has_sample_weight_ ? sample_weight_.data() : nullptr;
+      m->accumulate(out, logits, act, targets_[o], w, &sums_[sum_offset_[r]]);
       counts_[r++] += n;
     }
   }

@@ -18,12 +18,15 @@ struct OutputLoss {
   std::unique_ptr<Loss> loss;  // null: this output takes no loss
   float weight = 1.0f;
   std::vector<std::unique_ptr<Metric>> metrics;
+  // Whether a batch's targets for this output are read (by its loss or its metrics).
+  bool reads_targets() const { return loss || !metrics.empty(); }
 };
 
 // Full arrays for a run of steps; rows are picked by `index` (a permutation) or taken in order.
 struct DataSet {
   std::vector<Tensor> inputs;   // (N, ...) each
-  std::vector<Tensor> targets;  // (N, ...) each, one per output (undefined for outputs w/o loss)
+  std::vector<Tensor> targets;  // (N, ...) each, one per output (undefined for outputs
+                                // with neither a loss nor metrics)
   Tensor sample_weight;         // (N,) or undefined
   const int64_t* index = nullptr;
   int64_t size() const { return inputs.empty() ? 0 : inputs[0].dim(0); }

@@ -58,7 +58,7 @@ void Graph::load_batch_cuda(const DataSet& data, int64_t begin, int64_t end, boo
   has_sample_weight_ = false;
   if (with_targets) {
     for (size_t o = 0; o < outputs_.size(); ++o)
-      if (losses_[o].loss) add(data.targets.at(o));
+      if (losses_[o].reads_targets()) add(data.targets.at(o));
     has_sample_weight_ = data.sample_weight.defined();
     if (has_sample_weight_) add(data.sample_weight);
   }
@@ -75,10 +75,14 @@ void Graph::load_batch_cuda(const DataSet& data, int64_t begin, int64_t end, boo
   if (with_targets) {
     size_t k = first_target;
     for (size_t o = 0; o < outputs_.size(); ++o) {
-      if (!losses_[o].loss) continue;
+      if (!losses_[o].reads_targets()) continue;
       const Shape& out_shape = nodes_[outputs_[o]].shape;
-      losses_[o].loss->check_target_values(host + parts[k].offset, parts[k].row * n,
-                                           out_shape.empty() ? 1 : out_shape.back());
+      const float* t = host + parts[k].offset;
+      const int64_t count = parts[k].row * n, classes = out_shape.empty() ? 1 : out_shape.back();
+      if (losses_[o].loss)
+        losses_[o].loss->check_target_values(t, count, classes);
+      else  // the metrics check what the loss would have
+        for (auto& m : losses_[o].metrics) m->check_target_values(t, count, classes);
       ++k;
     }
   }
@@ -96,7 +100,7 @@ void Graph::load_batch_cuda(const DataSet& data, int64_t begin, int64_t end, boo
   if (!with_targets) return;
   targets_.resize(outputs_.size());
   for (size_t o = 0; o < outputs_.size(); ++o)
-    if (losses_[o].loss) targets_[o] = view(parts[k++]);
+    if (losses_[o].reads_targets()) targets_[o] = view(parts[k++]);
   if (has_sample_weight_) sample_weight_ = view(parts[k++]);
 }
 
@@ -178,7 +182,8 @@ void Graph::accumulate_cuda() {
     Act act = Act::Linear;
     const Tensor* logits = losses_[o].metrics.empty() ? nullptr : output_logits(o, &act);
     for (auto& m : losses_[o].metrics) {
-      m->accumulate(nodes_[outputs_[o]].out, logits, act, targets_[o], sums + sum_offset_[r]);
+      const float* w = m->weighted && has_sample_weight_ ? sample_weight_.data() : nullptr;
+      m->accumulate(nodes_[outputs_[o]].out, logits, act, targets_[o], w, sums + sum_offset_[r]);
       counts_[r++] += n;
     }
   }

@@ -19,22 +19,45 @@
 
 namespace kerasette {
 
+void Metric::check_target(const Shape& p, const Shape& t) const {
+  KS_CHECK(shape_numel(p) == shape_numel(t), "Target and output shapes do not match: targets of "
+           "per-sample shape ", shape_str(t), ", output of per-sample shape ", shape_str(p));
+}
+
 void MeanMetric::accumulate(const Tensor& pred, const Tensor* logits, Act act, const Tensor& target,
-                            double* sums) {
+                            const float* weight, double* sums) {
   const int64_t n = pred.dim(0);
   per_sample_.resize({n}, pred.device());
   compute(pred, logits, act, target, per_sample_.data());
   if (pred.device() == Device::CUDA) {
 #ifdef KERASETTE_WITH_CUDA
-    cuda::weighted_sum_into(per_sample_.data(), nullptr, n, 1.0, sums);
+    cuda::weighted_sum_into(per_sample_.data(), weight, n, 1.0, sums);
+    if (weighted) {  // sum(w), or n read as a sum of ones (exact)
+      if (!weight) {
+        ones_.resize({n}, Device::CUDA);
+        ones_.fill(1.0f);
+      }
+      cuda::weighted_sum_into(weight ? weight : ones_.data(), nullptr, n, 1.0, sums + 1);
+    }
     return;
 #else
     no_cuda_build("metric");
 #endif
   }
-  double s = 0.0;  // in sample order, then added to the epoch sum: the same bits for any threads
-  for (int64_t i = 0; i < n; ++i) s += per_sample_.data()[i];
+  // In sample order, then added to the epoch sums: the same bits for any number of threads.
+  double s = 0.0, w_sum = 0.0;
+  const float* v = per_sample_.data();
+  for (int64_t i = 0; i < n; ++i) {
+    s += weight ? static_cast<double>(v[i]) * weight[i] : v[i];
+    w_sum += weight ? weight[i] : 1.0;
+  }
   sums[0] += s;
+  if (weighted) sums[1] += w_sum;
+}
+
+double MeanMetric::result(const double* sums, double count) const {
+  if (!weighted) return Metric::result(sums, count);
+  return sums[1] != 0.0 ? sums[0] / sums[1] : 0.0;
 }
 
 namespace {
@@ -88,6 +111,20 @@ class TopKAccuracy : public MeanMetric {
  public:
   TopKAccuracy(bool sparse, int64_t k, bool by_argmax)
       : sparse_(sparse), k_(k), by_argmax_(by_argmax) {}
+  void check_target(const Shape& p, const Shape& t) const override {
+    if (!sparse_ || p.empty()) return Metric::check_target(p, t);
+    const Shape rows(p.begin(), p.end() - 1);
+    KS_CHECK(shape_numel(t) == shape_numel(rows), "A sparse accuracy expects integer labels of ",
+             "per-sample shape ", shape_str(rows), " for an output of per-sample shape ",
+             shape_str(p), ". Received: labels of per-sample shape ", shape_str(t));
+  }
+  void check_target_values(const float* t, int64_t count, int64_t c) const override {
+    if (!sparse_) return;
+    for (int64_t r = 0; r < count; ++r)
+      KS_CHECK(t[r] >= 0 && t[r] < static_cast<float>(c) && t[r] == std::floor(t[r]),
+               "Received a label value of ", t[r], " which is outside the valid range of [0, ", c,
+               ") for a sparse accuracy metric (labels must be integers)");
+  }
   void compute(const Tensor& pred, const Tensor*, Act, const Tensor& target, float* out) override {
     const int64_t c = pred.dim(-1);
     const int64_t n = pred.dim(0);
@@ -147,6 +184,10 @@ class ErrorMetric : public MeanMetric {
 class LossMetric : public MeanMetric {
  public:
   explicit LossMetric(std::unique_ptr<Loss> loss) : loss_(std::move(loss)) {}
+  void check_target(const Shape& p, const Shape& t) const override { loss_->check_target(p, t); }
+  void check_target_values(const float* t, int64_t count, int64_t c) const override {
+    loss_->check_target_values(t, count, c);
+  }
 
  protected:
   void compute(const Tensor& pred, const Tensor* logits, Act act, const Tensor& target,

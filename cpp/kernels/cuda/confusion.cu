@@ -1,6 +1,8 @@
 // Confusion counts for Precision, Recall and AUC on the GPU: the rules of nn/confusion_metrics.cpp.
 // One thread per prediction; each warp sums its counts with a fixed butterfly and adds them with
 // one atomic. Every count is a whole number, so the atomics are exact and their order is free.
+// Weighted counts are not, so they take no atomics: a row's weighted counts are written out (and
+// summed by weighted_sum_into), and each AUC bucket is one block's fixed-order reduction.
 #include "kernels/cuda/device_common.cuh"
 
 namespace kerasette::cuda {
@@ -78,7 +80,86 @@ __global__ void auc_kernel(const float* __restrict__ pred, const float* __restri
   add_warp_counts(sums + 2 * T + 1, negatives);
 }
 
+__global__ void weighted_confusion_kernel(const float* __restrict__ pred,
+                                          const float* __restrict__ target,
+                                          const float* __restrict__ weight, int64_t rows,
+                                          int64_t rows_per_sample, int64_t c, float threshold,
+                                          int64_t top_k, int64_t class_id, float* out) {
+  KS_GRID_STRIDE(r, rows) {
+    const float* p = pred + r * c;
+    const int64_t lo = class_id >= 0 ? class_id : 0, hi = class_id >= 0 ? class_id + 1 : c;
+    int64_t tp = 0, fp = 0, fn = 0;
+    for (int64_t j = lo; j < hi; ++j) {
+      bool in_top = true;
+      if (top_k > 0) {
+        int64_t rank = 0;
+        for (int64_t i = 0; i < c; ++i) rank += ranks_before(p, i, j);
+        in_top = rank < top_k;
+      }
+      const bool pos = in_top && p[j] > threshold;
+      const bool label = target[r * c + j] != 0.0f;
+      tp += pos && label;
+      fp += pos && !label;
+      fn += !pos && label;
+    }
+    const float w = weight[r / rows_per_sample];  // the CPU's float product
+    out[r] = __fmul_rn(static_cast<float>(tp), w);
+    out[rows + r] = __fmul_rn(static_cast<float>(fp), w);
+    out[2 * rows + r] = __fmul_rn(static_cast<float>(fn), w);
+  }
+}
+
+constexpr int kBucketThreads = 256;
+
+// Block k sums the weights of the predictions that land in slot k of the AUC sums (bucket k's
+// positives, bucket k - T's negatives, then all positives and all negatives): thread t takes
+// predictions t, t + 256, ... in order, then a shared tree of fixed shape; one writer per slot.
+__global__ void weighted_auc_kernel(const float* __restrict__ pred,
+                                    const float* __restrict__ target,
+                                    const float* __restrict__ weight, int64_t n,
+                                    int64_t per_sample, int64_t T,
+                                    const float* __restrict__ thresholds, bool from_logits,
+                                    double* sums) {
+  const int64_t k = blockIdx.x;
+  double s = 0.0;
+  for (int64_t i = threadIdx.x; i < n; i += kBucketThreads) {
+    const bool label = target[i] != 0.0f;
+    bool hit;
+    if (k >= 2 * T)
+      hit = label == (k == 2 * T);
+    else
+      hit = label == (k < T) && auc_bucket(pred[i], T, thresholds, from_logits) == k % T;
+    if (hit) s += static_cast<double>(weight[i / per_sample]);
+  }
+  __shared__ double buf[kBucketThreads];
+  buf[threadIdx.x] = s;
+  __syncthreads();
+  for (int w = kBucketThreads / 2; w > 0; w >>= 1) {
+    if (threadIdx.x < w) buf[threadIdx.x] += buf[threadIdx.x + w];
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) sums[k] += buf[0];
+}
+
 }  // namespace
+
+void weighted_confusion_rows(const float* pred, const float* target, const float* weight,
+                             int64_t rows, int64_t rows_per_sample, int64_t c, float threshold,
+                             int64_t top_k, int64_t class_id, float* out) {
+  if (rows <= 0) return;
+  weighted_confusion_kernel<<<grid_for(rows), kThreads>>>(
+      pred, target, weight, rows, rows_per_sample, c, threshold, top_k, class_id, out);
+  check_launch("weighted_confusion_rows");
+}
+
+void weighted_auc_buckets(const float* pred, const float* target, const float* weight, int64_t n,
+                          int64_t per_sample, int64_t T, const float* thresholds,
+                          bool from_logits, double* sums) {
+  if (n <= 0) return;
+  weighted_auc_kernel<<<static_cast<unsigned>(2 * T + 2), kBucketThreads>>>(
+      pred, target, weight, n, per_sample, T, thresholds, from_logits, sums);
+  check_launch("weighted_auc_buckets");
+}
 
 void confusion_counts(const float* pred, const float* target, int64_t rows, int64_t c,
                       float threshold, int64_t top_k, int64_t class_id, double* sums) {

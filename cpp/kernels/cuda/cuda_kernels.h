@@ -184,6 +184,17 @@ void confusion_counts(const float* pred, const float* target, int64_t rows, int6
 void auc_buckets(const float* pred, const float* target, int64_t n, int64_t T,
                  const float* thresholds, bool from_logits, double* sums);
 
+// Weighted Precision/Recall: out[k * rows + r] = (row r's tp, fp, fn for k = 0, 1, 2) *
+// weight[r / rows_per_sample], in float; the caller sums each third with weighted_sum_into.
+void weighted_confusion_rows(const float* pred, const float* target, const float* weight,
+                             int64_t rows, int64_t rows_per_sample, int64_t c, float threshold,
+                             int64_t top_k, int64_t class_id, float* out);
+// Weighted AUC: as auc_buckets with weight[i / per_sample] added instead of 1; each of the 2T + 2
+// sums is one block's fixed-order reduction (no atomics), so the sums are deterministic.
+void weighted_auc_buckets(const float* pred, const float* target, const float* weight, int64_t n,
+                          int64_t per_sample, int64_t T, const float* thresholds,
+                          bool from_logits, double* sums);
+
 // ---- convolution and pooling (conv.cu): NHWC, groups == 1 ----
 // One image's window geometry: input H x W x C, output OH x OW, kernel/pool KH x KW, strides,
 // dilations (1 for pooling) and the padding before each axis (TensorFlow's rule, ops/conv2d.h).

@@ -56,7 +56,11 @@ class Trainer:
             optimizer: name or optimizer instance.
             loss: name, loss instance, or a list/dict of them (one per output).
             loss_weights: optional list/dict of scalar weights per output.
-            metrics: list of metric names/objects (or a list/dict per output).
+            metrics: list of metric names/objects (or a list/dict per output), computed
+                without sample weights. An output without a loss may have metrics.
+            weighted_metrics: as `metrics`, computed with the `sample_weight` or
+                `class_weight` given to `fit`/`evaluate`. One also in `metrics` is logged as
+                `weighted_<name>`, as Keras does.
 
         Example:
             >>> model.compile(optimizer="adam", loss="categorical_crossentropy",
@@ -64,8 +68,6 @@ class Trainer:
         """
         from kerasette import optimizers
 
-        if weighted_metrics:
-            raise NotImplementedError("`weighted_metrics` are not supported by kerasette yet.")
         if loss is None:
             raise ValueError(
                 "No loss to compute. Provide a `loss` argument in `compile()`. Received: loss=None"
@@ -73,7 +75,7 @@ class Trainer:
         self.optimizer = optimizers.get(optimizer)
         self.loss = loss
         self._compile_args = {"optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
-                              "metrics": metrics}
+                              "metrics": metrics, "weighted_metrics": weighted_metrics}
         self._engine_compiled = False
         self._losses = None
         # A compile that raises (an unknown loss name, ...) leaves the model uncompiled, so `fit`
@@ -101,14 +103,7 @@ class Trainer:
         weights = self._per_output(args["loss_weights"], names, "loss_weights", default=1.0)
         self._loss_weights = [1.0 if w is None else float(w) for w in weights]
         self._metric_ids = self._per_output_metrics(args["metrics"], names)
-        for name, loss, ids in zip(names, self._losses, self._metric_ids):
-            if loss is None and ids:
-                # The engine reads an output's targets only for its loss.
-                raise NotImplementedError(
-                    f"kerasette computes metrics only on outputs that have a loss; output "
-                    f"'{name}' has none. Give its metrics as a list per output with `[]` (or "
-                    f"None) for '{name}'. Received: metrics={args['metrics']}"
-                )
+        self._weighted_metric_ids = self._per_output_metrics(args.get("weighted_metrics"), names)
         self._engine_compiled = False
 
     def _build_from_data(self, x) -> None:
@@ -169,6 +164,8 @@ class Trainer:
         result_names += output_losses
         metric_names = []
         plain_metric_names = []
+        weighted_names = []
+        metric_output = []  # the output of each entry of metric_names
         self._metric_specs = []
         for i, (name, loss, weight, ids) in enumerate(
                 zip(names, self._losses, self._loss_weights, self._metric_ids)):
@@ -178,17 +175,35 @@ class Trainer:
                 sparse = type(loss).__name__ == "SparseCategoricalCrossentropy"
                 t_shape = out_shape[:-1] if sparse else out_shape
             specs = [metrics_module.resolve(m, loss, t_shape, out_shape) for m in ids]
-            self._metric_specs.append(specs)
+            weighted = [metrics_module.resolve(m, loss, t_shape, out_shape)
+                        for m in self._weighted_metric_ids[i]]
+            self._metric_specs.append(specs + weighted)
             for spec in specs:
                 metric_names.append(spec.name if len(names) == 1 else f"{name}_{spec.name}")
+                metric_output.append(i)
                 plain_metric_names.append(spec.name)
+            weighted_names.append([spec.name for spec in weighted])
             kind, attrs = loss.engine_spec() if loss is not None else (None, {})
             outputs.append((kind, attrs, float(weight),
-                            [(spec.kind, dict(spec.attrs)) for spec in specs]))
+                            [(spec.kind, dict(spec.attrs), False) for spec in specs]
+                            + [(spec.kind, dict(spec.attrs), True) for spec in weighted]))
         opt_kind, opt_attrs = self.optimizer.engine_spec()
         graph.compile(outputs, opt_kind, opt_attrs)
         self.optimizer._bind(graph)
-        self._result_names = result_names + _unique_log_keys(metric_names)
+        # The engine keeps each output's metrics, then its weighted metrics; Keras 3 names a
+        # weighted metric that shares a name with an unweighted one of its output
+        # `weighted_<name>`. (Keras's evaluate list then repeats the unweighted value once per
+        # such pair, a quirk of its `_flatten_metrics_in_order` that this does not copy.)
+        ordered = []
+        for i, name in enumerate(names):
+            ordered += [k for k, j in zip(metric_names, metric_output) if j == i]
+            unweighted = {spec.name for spec in self._metric_specs[i][:len(self._metric_specs[i])
+                                                                   - len(weighted_names[i])]}
+            for w in weighted_names[i]:
+                w = f"weighted_{w}" if w in unweighted else w
+                ordered.append(w if len(names) == 1 else f"{name}_{w}")
+                plain_metric_names.append(w)
+        self._result_names = result_names + _unique_log_keys(ordered)
         # The engine keeps a slot per output loss; Keras 3 logs one only for an output that has a
         # loss, and only when several outputs have one (`loss` alone says it all otherwise).
         with_loss = [n for n, loss in zip(names, self._losses) if loss is not None]
@@ -242,7 +257,9 @@ class Trainer:
         ys = data_utils.to_list(y, self._data_output_names, "target")
         out = []
         for i, t in enumerate(ys):
-            if self._losses[i] is None:
+            # The engine reads an output's targets for its loss and its metrics only.
+            if self._losses[i] is None and not (self._metric_ids[i]
+                                                or self._weighted_metric_ids[i]):
                 out.append(None)
                 continue
             a = data_utils.as_float_array(t, "y", check_finite=True)

@@ -46,13 +46,14 @@ def _loss_entry(loss: Any) -> Any:
     return getattr(loss, "__name__", str(loss))
 
 
-def _metric_entries(model, output_index: int) -> list:
+def _metric_entries(model, output_index: int, weighted: bool = False) -> list:
     from kerasette import metrics as metrics_module
 
     loss = model._losses[output_index]
     out_shape = model._outputs[output_index].shape
     out = []
-    for identifier in model._metric_ids[output_index]:
+    ids = model._weighted_metric_ids if weighted else model._metric_ids
+    for identifier in ids[output_index]:
         spec = metrics_module.resolve(identifier, loss, None, out_shape)
         wrapped = isinstance(identifier, str) or not hasattr(identifier, "get_config")
         if wrapped and spec.obj._mean_metric_wrapper:
@@ -81,7 +82,9 @@ def keras2_training_config(model) -> dict:
     return {
         "loss": _loss_entry(args.get("loss")),
         "metrics": [_metric_entries(model, i) for i in range(len(model.output_names))],
-        "weighted_metrics": None,
+        "weighted_metrics": ([_metric_entries(model, i, weighted=True)
+                              for i in range(len(model.output_names))]
+                             if args.get("weighted_metrics") else None),
         "loss_weights": args.get("loss_weights"),
         "optimizer_config": _optimizer_config(model.optimizer),
     }
@@ -107,7 +110,7 @@ def keras3_compile_config(model) -> dict:
         "loss": _keras3_entry(args.get("loss")),
         "loss_weights": _keras3_entry(args.get("loss_weights")),
         "metrics": _keras3_entry(args.get("metrics")),
-        "weighted_metrics": None,
+        "weighted_metrics": _keras3_entry(args.get("weighted_metrics")),
         "run_eagerly": False,
         "steps_per_execution": 1,
         "jit_compile": False,
@@ -153,28 +156,31 @@ def _is_empty(value: Any) -> bool:
     return False
 
 
+def _read_metric_list(model, metrics, custom_objects):
+    if _is_empty(metrics):
+        return None
+    metrics = _read_metrics(metrics, custom_objects)
+    # Keras 2 nests one list per output: `[[...]]` for a single-output model.
+    if (len(model.output_names) == 1 and isinstance(metrics, list) and len(metrics) == 1
+            and isinstance(metrics[0], list)):
+        metrics = metrics[0]
+    return metrics
+
+
 def compile_from_training_config(model, training_config: dict, custom_objects, filepath: str):
     """Compiles `model` as the file says and builds its engine (so state can be restored)."""
     from kerasette import optimizers
 
     try:
-        if not _is_empty(training_config.get("weighted_metrics")):
-            raise NotImplementedError("`weighted_metrics` are not supported by kerasette.")
         optimizer = optimizers.deserialize(training_config["optimizer_config"], custom_objects)
-        metrics = training_config.get("metrics")
-        if _is_empty(metrics):
-            metrics = None
-        else:
-            metrics = _read_metrics(metrics, custom_objects)
-            # Keras 2 nests one list per output: `[[...]]` for a single-output model.
-            if (len(model.output_names) == 1 and isinstance(metrics, list) and len(metrics) == 1
-                    and isinstance(metrics[0], list)):
-                metrics = metrics[0]
+        metrics, weighted = (_read_metric_list(model, training_config.get(key), custom_objects)
+                             for key in ("metrics", "weighted_metrics"))
         model.compile(
             optimizer=optimizer,
             loss=_read_loss(training_config.get("loss"), custom_objects),
             loss_weights=training_config.get("loss_weights"),
             metrics=metrics,
+            weighted_metrics=weighted,
         )
         model._compile_engine()
     except (KeyError, TypeError, ValueError, NotImplementedError) as e:
