@@ -104,5 +104,6 @@ class Embedding(Layer):
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
             "embeddings_constraint": None,
             "mask_zero": False,
-            "quantization_config": None,
+            # No `quantization_config`: Keras 3 writes it (None), but Keras 2 refuses the key, and
+            # the saved files must load in both.
         }
