@@ -3,10 +3,12 @@
 //
 // The table gradient is a scatter-add of dy rows by index. To keep the bits independent of the
 // thread count (and of the CUDA launch), the batch is first grouped by table row with a stable
-// counting sort; each touched row then sums its dy rows in batch order, one row per task.
+// counting sort; each touched row then sums its dy rows in batch order, one row per task. The
+// grouping touches only the rows the batch reads, and its buffers are kept between steps.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "core/parallel.h"
@@ -21,27 +23,32 @@ namespace kerasette {
 
 namespace {
 
-// Rows of the table in batch order, grouped: positions[offsets[u] .. offsets[u + 1]) are the
-// batch rows that read table row row_ids[u], ascending.
+// The batch grouped by table row: positions[offsets[u] .. offsets[u + 1]) are the batch rows
+// that read table row row_ids[u], ascending; rows in the order the batch first reads them.
 struct IndexGroups {
   std::vector<int32_t> row_ids, offsets, positions;
-};
+  std::vector<int32_t> cursor;  // per table row; all zero between calls
 
-IndexGroups group_by_row(const float* idx, int64_t n, int64_t vocab) {
-  std::vector<int32_t> count(vocab + 1, 0);
-  for (int64_t r = 0; r < n; ++r) ++count[static_cast<int64_t>(idx[r]) + 1];
-  IndexGroups g;
-  for (int64_t v = 0; v < vocab; ++v)
-    if (count[v + 1]) g.row_ids.push_back(static_cast<int32_t>(v));
-  for (int64_t v = 0; v < vocab; ++v) count[v + 1] += count[v];  // count[v] = start of row v
-  g.offsets.reserve(g.row_ids.size() + 1);
-  for (int32_t v : g.row_ids) g.offsets.push_back(count[v]);
-  g.offsets.push_back(static_cast<int32_t>(n));
-  g.positions.resize(n);
-  for (int64_t r = 0; r < n; ++r)
-    g.positions[count[static_cast<int64_t>(idx[r])]++] = static_cast<int32_t>(r);
-  return g;
-}
+  void build(const float* idx, int64_t n, int64_t vocab) {
+    cursor.resize(static_cast<size_t>(vocab), 0);
+    row_ids.clear();
+    for (int64_t r = 0; r < n; ++r) {
+      const int64_t v = static_cast<int64_t>(idx[r]);
+      if (cursor[v]++ == 0) row_ids.push_back(static_cast<int32_t>(v));
+    }
+    offsets.resize(row_ids.size() + 1);
+    int32_t start = 0;
+    for (size_t u = 0; u < row_ids.size(); ++u) {  // counts become each row's first position
+      offsets[u] = start;
+      start += std::exchange(cursor[row_ids[u]], start);
+    }
+    offsets.back() = start;
+    positions.resize(static_cast<size_t>(n));
+    for (int64_t r = 0; r < n; ++r)
+      positions[cursor[static_cast<int64_t>(idx[r])]++] = static_cast<int32_t>(r);
+    for (int32_t v : row_ids) cursor[v] = 0;
+  }
+};
 
 }  // namespace
 
@@ -65,7 +72,7 @@ class EmbeddingLayer : public Layer {
     return out;
   }
 
-  void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState&,
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState& st,
                const StepContext&) override {
     const Tensor& x = *in[0];
     Shape os = x.shape();
@@ -75,9 +82,15 @@ class EmbeddingLayer : public Layer {
     const float* table = params_[0].value.data();
     if (x.device() == Device::CUDA) {
 #ifdef KERASETTE_WITH_CUDA
-      check_indices(host_indices(x).data(), n);
+      // The host copy is checked, and kept (per node: the layer may be shared) for backward.
+      if (st.saved.size() < 4) st.saved.resize(4);
+      Tensor& host = st.saved[3];
+      host.resize({n}, Device::CPU);
+      if (n) x.copy_to_host(host.data());
+      check_indices(host.data(), n);
       return cuda::embedding_gather(x.data(), table, out.data(), n, output_dim_);
 #else
+      (void)st;
       no_cuda_build("Embedding");
 #endif
     }
@@ -102,18 +115,17 @@ class EmbeddingLayer : public Layer {
     const int64_t n = x.numel(), d = output_dim_;
     Tensor& grad = params_[0].grad;
     if (!ctx.accumulate_param_grads) grad.fill(0.0f);
+    if (n == 0) return;
+    IndexGroups& g = groups_;
     if (x.device() == Device::CUDA) {
 #ifdef KERASETTE_WITH_CUDA
-      const IndexGroups g = group_by_row(host_indices(x).data(), n, input_dim_);
+      g.build(st.saved[3].data(), n, input_dim_);  // forward's host copy of these indices
       // The int32 groups travel in float tensors' storage, bit for bit (kernels never allocate).
-      if (st.saved.size() < 3) st.saved.resize(3);
       const int32_t* dev[3];
       const std::vector<int32_t>* parts[3] = {&g.row_ids, &g.offsets, &g.positions};
-      for (int i = 0; i < 3; ++i) {
-        std::vector<float> bits(std::max<size_t>(1, parts[i]->size()), 0.0f);
-        std::memcpy(bits.data(), parts[i]->data(), sizeof(int32_t) * parts[i]->size());
-        st.saved[i].resize({static_cast<int64_t>(bits.size())}, Device::CUDA);
-        st.saved[i].copy_from_host(bits.data());
+      for (int i = 0; i < 3; ++i) {  // none is empty: n > 0
+        st.saved[i].resize({static_cast<int64_t>(parts[i]->size())}, Device::CUDA);
+        st.saved[i].copy_from_host(reinterpret_cast<const float*>(parts[i]->data()));
         dev[i] = reinterpret_cast<const int32_t*>(st.saved[i].data());
       }
       cuda::embedding_scatter_add(dout.data(), dev[0], dev[1], dev[2], grad.data(),
@@ -124,7 +136,7 @@ class EmbeddingLayer : public Layer {
       no_cuda_build("Embedding");
 #endif
     }
-    const IndexGroups g = group_by_row(x.data(), n, input_dim_);
+    g.build(x.data(), n, input_dim_);
     const float* dy = dout.data();
     float* gp = grad.data();
     const int64_t touched = static_cast<int64_t>(g.row_ids.size());
@@ -154,13 +166,8 @@ class EmbeddingLayer : public Layer {
     }
   }
 
-  static std::vector<float> host_indices(const Tensor& x) {
-    std::vector<float> h(x.numel());
-    if (!h.empty()) x.copy_to_host(h.data());
-    return h;
-  }
-
   int64_t input_dim_, output_dim_;
+  IndexGroups groups_;  // built and used within one backward call
 };
 KS_REGISTER_LAYER("embedding", EmbeddingLayer);
 

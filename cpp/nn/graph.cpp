@@ -102,8 +102,8 @@ void Graph::compile(std::vector<OutputLoss> losses, std::unique_ptr<Optimizer> o
 void Graph::check_target(size_t o, const Shape& t) const {
   KS_CHECK(o < losses_.size(), "Graph: bad output index");
   const Shape& out = nodes_[outputs_[o]].shape;
-  if (losses_[o].loss) return losses_[o].loss->check_target(out, t);
-  for (const auto& m : losses_[o].metrics) m->check_target(out, t);  // no loss to check them
+  if (losses_[o].loss) losses_[o].loss->check_target(out, t);
+  for (const auto& m : losses_[o].metrics) m->check_target(out, t);
 }
 
 // Derives per-node flags: which nodes need gradients, which outputs fuse their activation with
@@ -184,9 +184,12 @@ void Graph::load_batch(const DataSet& data, int64_t begin, int64_t end, bool wit
   if (!with_targets) return;
   targets_.resize(outputs_.size());
   target_staging_.resize(outputs_.size());
-  for (size_t o = 0; o < outputs_.size(); ++o)
-    if (losses_[o].reads_targets())
-      gather_rows(data.targets.at(o), data.index, begin, end, targets_[o], target_staging_[o]);
+  for (size_t o = 0; o < outputs_.size(); ++o) {
+    if (!losses_[o].reads_targets()) continue;
+    gather_rows(data.targets.at(o), data.index, begin, end, targets_[o], target_staging_[o]);
+    // A loss checks its labels as it computes (CPU); metrics alone are checked before the step.
+    if (!losses_[o].loss) check_target_values(o, targets_[o].data(), targets_[o].numel());
+  }
   has_sample_weight_ = data.sample_weight.defined();
   if (has_sample_weight_)
     gather_rows(data.sample_weight, data.index, begin, end, sample_weight_, weight_staging_);
@@ -215,10 +218,8 @@ double Graph::compute_losses(bool with_grad) {
     const float base = ol.weight / static_cast<float>(n);
     for (int64_t i = 0; i < n; ++i)
       coef_.data()[i] = has_sample_weight_ ? base * sample_weight_.data()[i] : base;
-    std::vector<const Tensor*>& in = in_ptrs_;
-    in.clear();
-    for (int i : node.inputs) in.push_back(&nodes_[i].out);
-    const Tensor* logits = node.layer ? node.layer->output_logits(in, node.state) : nullptr;
+    Act act;
+    const Tensor* logits = output_logits(o, &act);
     Tensor* grad = nullptr;
     if (with_grad && node.needs_grad) {
       grad = grad_written_[outputs_[o]] ? &scratch_ : &node.grad;
@@ -335,16 +336,19 @@ void Graph::accumulate(double total_loss) {
     Act act = Act::Linear;
     const Tensor* logits = losses_[o].metrics.empty() ? nullptr : output_logits(o, &act);
     const Tensor& out = nodes_[outputs_[o]].out;
-    if (!losses_[o].loss)  // no loss has checked the labels; a metric's kernel may not
-      for (auto& m : losses_[o].metrics)
-        m->check_target_values(targets_[o].data(), targets_[o].numel(),
-                               out.ndim() > 1 ? out.dim(-1) : 1);
     for (auto& m : losses_[o].metrics) {
       const float* w = m->weighted && has_sample_weight_ ? sample_weight_.data() : nullptr;
       m->accumulate(out, logits, act, targets_[o], w, &sums_[sum_offset_[r]]);
       counts_[r++] += n;
     }
   }
+}
+
+void Graph::check_target_values(size_t o, const float* target, int64_t count) const {
+  const Shape& s = nodes_[outputs_[o]].shape;
+  const int64_t classes = s.empty() ? 1 : s.back();
+  if (losses_[o].loss) return losses_[o].loss->check_target_values(target, count, classes);
+  for (const auto& m : losses_[o].metrics) m->check_target_values(target, count, classes);
 }
 
 const Tensor* Graph::output_logits(size_t o, Act* act) {

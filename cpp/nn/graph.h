@@ -96,6 +96,9 @@ class Graph {
   void accumulate(double total_loss);
   // The output's pre-activation values and activation, for the metrics that read them.
   const Tensor* output_logits(size_t o, Act* act);
+  // Label values no kernel could reject (integer labels in range) for output o's targets: checked
+  // by its loss, or by its metrics when it has none. Host memory.
+  void check_target_values(size_t o, const float* target, int64_t count) const;
   void prepare();
   // Resolves the device (strict or fallback) and moves parameters and slots there.
   void place_on_device();

@@ -76,13 +76,7 @@ void Graph::load_batch_cuda(const DataSet& data, int64_t begin, int64_t end, boo
     size_t k = first_target;
     for (size_t o = 0; o < outputs_.size(); ++o) {
       if (!losses_[o].reads_targets()) continue;
-      const Shape& out_shape = nodes_[outputs_[o]].shape;
-      const float* t = host + parts[k].offset;
-      const int64_t count = parts[k].row * n, classes = out_shape.empty() ? 1 : out_shape.back();
-      if (losses_[o].loss)
-        losses_[o].loss->check_target_values(t, count, classes);
-      else  // the metrics check what the loss would have
-        for (auto& m : losses_[o].metrics) m->check_target_values(t, count, classes);
+      check_target_values(o, host + parts[k].offset, parts[k].row * n);
       ++k;
     }
   }
@@ -126,10 +120,8 @@ void Graph::losses_cuda(bool with_grad) {
     if (!ol.loss) continue;
     Node& node = nodes_[outputs_[o]];
     cuda::loss_coefficients(coef_.data(), sw, n, ol.weight / static_cast<float>(n));
-    std::vector<const Tensor*>& in = in_ptrs_;
-    in.clear();
-    for (int i : node.inputs) in.push_back(&nodes_[i].out);
-    const Tensor* logits = node.layer ? node.layer->output_logits(in, node.state) : nullptr;
+    Act act;
+    const Tensor* logits = output_logits(o, &act);
     Tensor* grad = nullptr;
     if (with_grad && node.needs_grad) grad = grad_written_[outputs_[o]] ? &scratch_ : &node.grad;
     ol.loss->compute(node.out, logits, targets_[o], coef_.data(), per_sample_.data(), grad);

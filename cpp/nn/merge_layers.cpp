@@ -1,5 +1,6 @@
 // Layers that combine several inputs: elementwise merges (Add, Subtract, Multiply, Average,
 // Maximum, Minimum), Concatenate along an axis, and Dot of two vectors per sample.
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -26,9 +27,10 @@ static_assert(cuda::kMaxMergeInputs == static_cast<int>(kCudaMaxInputs));
 static_assert(static_cast<int>(MergeOp::Minimum) == static_cast<int>(cuda::MergeKind::Minimum));
 #endif
 
-std::vector<const float*> data_of(const std::vector<const Tensor*>& in) {
-  std::vector<const float*> p;
-  for (const Tensor* t : in) p.push_back(t->data());
+// The inputs' data pointers for the GPU kernels, without a heap allocation per call.
+std::array<const float*, kCudaMaxInputs> data_of(const std::vector<const Tensor*>& in) {
+  std::array<const float*, kCudaMaxInputs> p{};
+  for (size_t j = 0; j < in.size() && j < p.size(); ++j) p[j] = in[j]->data();
   return p;
 }
 

@@ -24,6 +24,14 @@ void Metric::check_target(const Shape& p, const Shape& t) const {
            "per-sample shape ", shape_str(t), ", output of per-sample shape ", shape_str(p));
 }
 
+const float* MeanMetric::ones(int64_t n, Device device) {
+  if (ones_.numel() != n || ones_.device() != device) {
+    ones_.resize({n}, device);
+    ones_.fill(1.0f);
+  }
+  return ones_.data();
+}
+
 void MeanMetric::accumulate(const Tensor& pred, const Tensor* logits, Act act, const Tensor& target,
                             const float* weight, double* sums) {
   const int64_t n = pred.dim(0);
@@ -32,13 +40,8 @@ void MeanMetric::accumulate(const Tensor& pred, const Tensor* logits, Act act, c
   if (pred.device() == Device::CUDA) {
 #ifdef KERASETTE_WITH_CUDA
     cuda::weighted_sum_into(per_sample_.data(), weight, n, 1.0, sums);
-    if (weighted) {  // sum(w), or n read as a sum of ones (exact)
-      if (!weight) {
-        ones_.resize({n}, Device::CUDA);
-        ones_.fill(1.0f);
-      }
-      cuda::weighted_sum_into(weight ? weight : ones_.data(), nullptr, n, 1.0, sums + 1);
-    }
+    if (weighted)  // sum(w), or n read as a sum of ones (exact)
+      cuda::weighted_sum_into(weight ? weight : ones(n, Device::CUDA), nullptr, n, 1.0, sums + 1);
     return;
 #else
     no_cuda_build("metric");
@@ -192,18 +195,13 @@ class LossMetric : public MeanMetric {
  protected:
   void compute(const Tensor& pred, const Tensor* logits, Act act, const Tensor& target,
                float* out) override {
-    const Shape& ps = pred.shape();
-    const Shape& ts = target.shape();
-    loss_->check_target(Shape(ps.begin() + 1, ps.end()), Shape(ts.begin() + 1, ts.end()));
+    // The target shape was checked once per fit/evaluate (Graph::check_target).
     loss_->fused = logits && loss_->fuses_with(act);
-    ones_.resize({pred.dim(0)}, pred.device());  // the loss's per-sample coefficients
-    ones_.fill(1.0f);
-    loss_->compute(pred, logits, target, ones_.data(), out, nullptr);
+    loss_->compute(pred, logits, target, ones(pred.dim(0), pred.device()), out, nullptr);
   }
 
  private:
   std::unique_ptr<Loss> loss_;
-  Tensor ones_;
 };
 
 }  // namespace

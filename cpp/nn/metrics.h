@@ -58,6 +58,8 @@ class MeanMetric : public Metric {
   // Writes the per-sample values (a device pointer on CUDA tensors).
   virtual void compute(const Tensor& pred, const Tensor* logits, Act act, const Tensor& target,
                        float* per_sample) = 0;
+  // n ones on `device`, filled only when n or the device changes.
+  const float* ones(int64_t n, Device device);
 
  private:
   Tensor per_sample_, ones_;
