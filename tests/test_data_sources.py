@@ -152,6 +152,16 @@ def test_validation_generator_and_pydataset():
     np.testing.assert_allclose(hist.history["val_mae"], ref_hist.history["val_mae"], rtol=1e-5)
 
 
+def test_array_validation_of_a_generator_fit_uses_validation_batch_size():
+    x, y = _data()
+    sizes = []
+    count = keras.callbacks.LambdaCallback(on_test_batch_end=lambda b, logs: sizes.append(b))
+    model = _model()
+    model.fit(_gen(x, y), epochs=1, shuffle=False, verbose=0, validation_data=(x, y),
+              validation_batch_size=3, callbacks=[count])
+    assert sizes == [0, 1, 2, 3]  # 10 validation samples in batches of 3
+
+
 def test_evaluate_and_predict():
     x, y = _data()
     model = _model()

@@ -37,11 +37,10 @@ def _unsupported(arg: str, what: str, kind: str) -> ValueError:
     )
 
 
-def check_source_args(x, y=None, sample_weight=None, batch_size=None, class_weight=None,
+def check_source_args(x, y=None, sample_weight=None, class_weight=None,
                       validation_split=0.0) -> None:
     """Raises for arguments that a batch source must carry itself (Keras's messages). A
     `batch_size` is ignored, as Keras 3 ignores it: the source's batches keep their size."""
-    del batch_size
     kind = _kind(x)
     if y is not None:
         raise _unsupported("y", "the targets", kind)

@@ -14,18 +14,17 @@ import warnings
 
 import numpy as np
 
-from kerasette.models.data_adapter import EpochIterator, check_source_args, unpack_batch
+from kerasette.models.data_adapter import EpochIterator, unpack_batch
 
 
 def fit(model, x, *, epochs, verbose, callbacks, validation_data, shuffle, class_weight,
-        initial_epoch, steps_per_epoch, validation_steps, validation_freq, batch_size=None,
-        validation_split=0.0):
+        initial_epoch, steps_per_epoch, validation_steps, validation_freq,
+        validation_batch_size=None):
+    """`Model.fit` on a batch source (its arguments already checked by `check_source_args`)."""
     from kerasette import callbacks as callbacks_module
     from kerasette.models.data_adapter import is_batch_source
     from kerasette.models.trainer import _unpack_validation, _verbose
 
-    check_source_args(x, batch_size=batch_size, class_weight=class_weight,
-                      validation_split=validation_split)
     if shuffle and not hasattr(x, "num_batches"):
         warnings.warn(
             "`shuffle=True` was passed, but will be ignored since the data `x` was provided as "
@@ -63,19 +62,25 @@ def fit(model, x, *, epochs, verbose, callbacks, validation_data, shuffle, class
                 break
         epoch_logs = dict(logs)
         if val is not None and (epoch + 1) % int(validation_freq) == 0:
-            if isinstance(val, EpochIterator):
-                val_logs = evaluate(model, val, callbacks=cbs)
-            else:
-                val_logs = model.evaluate(
-                    val[0], val[1], sample_weight=val[2], steps=validation_steps, verbose=0,
-                    return_dict=True, _callbacks=cbs)
-            epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            epoch_logs.update(
+                validation_logs(model, val, cbs, validation_steps, validation_batch_size))
         cbs.on_epoch_end(epoch, epoch_logs)
         logs = epoch_logs
         if model.stop_training:
             break
     cbs.on_train_end(logs)
     return model.history
+
+
+def validation_logs(model, val, cbs, steps, batch_size) -> dict:
+    """The `val_` logs of one validation pass in `fit`: a batch source (an `EpochIterator`)
+    through `evaluate` here, arrays `(x, y, sample_weight)` through `Model.evaluate`."""
+    if isinstance(val, EpochIterator):
+        logs = evaluate(model, val, callbacks=cbs)
+    else:
+        logs = model.evaluate(val[0], val[1], sample_weight=val[2], batch_size=batch_size,
+                              steps=steps, verbose=0, return_dict=True, _callbacks=cbs)
+    return {"val_" + k: v for k, v in logs.items()}
 
 
 def _train_step(model, batch, kind, class_weight) -> None:

@@ -337,13 +337,13 @@ class Trainer:
         if not self.compiled:
             raise ValueError("You must call `compile()` before calling `fit()`.")
         if is_batch_source(x):
-            check_source_args(x, y, sample_weight)
+            check_source_args(x, y, sample_weight, class_weight, validation_split)
             return source_loop.fit(
                 self, x, epochs=epochs, verbose=verbose, callbacks=callbacks,
                 validation_data=validation_data, shuffle=shuffle, class_weight=class_weight,
                 initial_epoch=initial_epoch, steps_per_epoch=steps_per_epoch,
                 validation_steps=validation_steps, validation_freq=validation_freq,
-                batch_size=batch_size, validation_split=validation_split)
+                validation_batch_size=validation_batch_size)
         batch_size = _check_batch_size(batch_size)
         epochs = int(epochs)
         xs = self._prepare_inputs(x, check_finite=True)
@@ -414,15 +414,9 @@ class Trainer:
                     break
             seen += step
             epoch_logs = dict(logs)
-            if isinstance(val, EpochIterator) and (epoch + 1) % int(validation_freq) == 0:
-                val_logs = source_loop.evaluate(self, val, callbacks=cbs)
-                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
-            elif val is not None and (epoch + 1) % int(validation_freq) == 0:
-                val_logs = self.evaluate(
-                    val[0], val[1], sample_weight=val[2],
-                    batch_size=validation_batch_size or batch_size, steps=validation_steps,
-                    verbose=0, return_dict=True, _callbacks=cbs)
-                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            if val is not None and (epoch + 1) % int(validation_freq) == 0:
+                epoch_logs.update(source_loop.validation_logs(
+                    self, val, cbs, validation_steps, validation_batch_size or batch_size))
             cbs.on_epoch_end(epoch, epoch_logs)
             logs = epoch_logs
             if self.stop_training:
@@ -443,7 +437,7 @@ class Trainer:
         if not self.compiled:
             raise ValueError("You must call `compile()` before calling `evaluate()`.")
         if is_batch_source(x):
-            check_source_args(x, y, sample_weight, batch_size)
+            check_source_args(x, y, sample_weight)
             logs = source_loop.evaluate(self, EpochIterator(x, steps), _verbose(verbose),
                                         callbacks)
             return logs if return_dict else self._flatten_logs(logs)
@@ -490,7 +484,7 @@ class Trainer:
         from kerasette import callbacks as callbacks_module
 
         if is_batch_source(x):
-            check_source_args(x, batch_size=batch_size)
+            check_source_args(x)
             return source_loop.predict(self, EpochIterator(x, steps), _verbose(verbose),
                                        callbacks)
         batch_size = _check_batch_size(batch_size)

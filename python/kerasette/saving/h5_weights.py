@@ -21,49 +21,6 @@ KERAS_VERSION = "2.21.0"  # the Keras 2 version whose layout this writes (tf_ker
 BACKEND = "tensorflow"
 
 
-def keras_layer_order(model) -> list:
-    """The model's layers in the order Keras lists them, which is the order weights are paired
-    in by position. For a functional model Keras sorts layers by depth (farthest from the
-    outputs first), ties by first visit in a depth-first walk from the outputs
-    (`_map_graph_network` in Keras 2, `map_graph` in Keras 3); kerasette's own order can differ,
-    and two same-shaped Dense layers would then silently swap weights."""
-    from kerasette.models.sequential import Sequential
-
-    layers = list(dict.fromkeys(model.layers))
-    if isinstance(model, Sequential) or not hasattr(model, "_outputs"):
-        return layers
-    visit_index: dict = {}
-    finished, order = set(), []
-
-    def walk(tensor) -> None:
-        layer, node_index, _ = tensor._keras_history
-        node = layer._inbound_nodes[node_index]
-        if id(node) in finished:
-            return
-        visit_index.setdefault(layer, len(visit_index))
-        for t in node.inputs:
-            walk(t)
-        finished.add(id(node))
-        order.append(node)
-
-    for t in model._outputs:
-        walk(t)
-    node_depth: dict = {}
-    layer_depth: dict = {}
-    for node in reversed(order):
-        depth = max(node_depth.setdefault(id(node), 0), layer_depth.get(node.layer, 0))
-        layer_depth[node.layer] = depth
-        node_depth[id(node)] = depth
-        for t in node.inputs:
-            parent_layer, parent_index, _ = t._keras_history
-            parent = parent_layer._inbound_nodes[parent_index]
-            node_depth[id(parent)] = max(depth + 1, node_depth.get(id(parent), 0))
-    for layer in layers:  # inputs that no output depends on still count
-        layer_depth.setdefault(layer, 0)
-        visit_index.setdefault(layer, len(visit_index))
-    return sorted(layers, key=lambda l: (-layer_depth[l], visit_index[l]))
-
-
 def _is_model(layer) -> bool:
     from kerasette.models.model import Model
 
@@ -77,7 +34,7 @@ def _keras3_paths(model, prefix: str = "") -> list[tuple[str, object]]:
     layers, not to the model's own group."""
     used: dict[str, int] = {}
     out = []
-    for layer in keras_layer_order(model):
+    for layer in model.layers:
         # kerasette's functional class is `Model`; Keras 3's is `Functional`.
         class_name = type(layer).__name__ if type(layer).__name__ != "Model" else "Functional"
         name = re.sub(r"\W+", "", class_name)
@@ -95,7 +52,7 @@ def _keras3_paths(model, prefix: str = "") -> list[tuple[str, object]]:
 
 
 def _layers_with_weights(model) -> list:
-    return [layer for layer in keras_layer_order(model) if layer.weights]
+    return [layer for layer in model.layers if layer.weights]
 
 
 # ---- writing ----
@@ -112,7 +69,7 @@ def _weight_names(layer) -> list[str]:
 
 def write_weights(group: h5py.Group, model) -> None:
     """Writes the legacy layout into `group` (a file root or `model_weights/`)."""
-    layers = keras_layer_order(model)
+    layers = model.layers
     h5_io.write_str_list_attr(group, "layer_names", [layer.name for layer in layers])
     h5_io.write_str_attr(group, "backend", BACKEND)
     h5_io.write_str_attr(group, "keras_version", KERAS_VERSION)

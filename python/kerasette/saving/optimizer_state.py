@@ -50,25 +50,10 @@ K2_CLASS_NAMES = {
 _U_PRODUCT_ATTR = "kerasette_nadam_u_product"
 
 
-def _keras_variable_order(model) -> list[int]:
-    """Indices into `model.trainable_weights`, in Keras's order (its layer order), which is the
-    order of the optimizer variables in Keras files."""
-    from kerasette.saving.h5_weights import keras_layer_order
-
-    def key(w):
-        return id(w._layer), w._index
-
-    position = {key(w): i for i, w in enumerate(model.trainable_weights)}
-    order = [position[key(w)] for layer in keras_layer_order(model)
-             for w in layer.trainable_weights if key(w) in position]
-    return order if sorted(order) == list(range(len(position))) else list(range(len(position)))
-
-
 def _k2_entries(kind: str, slot_names: list[str], n_vars: int):
     """[(var index, engine slot or None, Keras 2 slot)] in Keras 2's variable order."""
     if kind not in _K2_LAYOUT:
-        raise ValueError(f"Saving the state of optimizer '{kind}' in the Keras 2 layout is not "
-                         "supported.")
+        raise ValueError(f"Saving the state of optimizer '{kind}' is not supported.")
     out = []
     for group in _K2_LAYOUT[kind]:
         present = [(s, k2) for s, k2 in group if s in slot_names or (kind, s) in _K2_ALWAYS]
@@ -83,9 +68,8 @@ def write_optimizer_weights(f: h5py.File, model) -> None:
     graph = model._graph()
     kind, _ = model.optimizer.engine_spec()
     slot_names = list(graph.optimizer_slot_names())
-    order = _keras_variable_order(model)
-    slots = [graph.get_optimizer_slots()[i] for i in order]
-    variables = [model.trainable_weights[i] for i in order]
+    slots = graph.get_optimizer_slots()
+    variables = model.trainable_weights
     prefix = K2_CLASS_NAMES.get(kind, kind)
     names = ["iteration:0"]
     arrays = [np.asarray(int(graph.iterations), dtype="<i8")]
@@ -133,16 +117,15 @@ def restore_optimizer_state(group: h5py.Group, model, filepath: str) -> None:
     graph = model._graph()
     kind, _ = model.optimizer.engine_spec()
     slot_names = list(graph.optimizer_slot_names())
-    order = _keras_variable_order(model)
-    variables = [model.trainable_weights[i] for i in order]
+    variables = model.trainable_weights
     slots = [[None] * len(slot_names) for _ in variables]
     if any(name.endswith(":0") for name, _ in saved):
         iterations, lr, u = _assign_keras2(saved, kind, slot_names, variables, slots, filepath)
     else:
         iterations, lr, u = _assign_keras3(saved, kind, slot_names, variables, slots, filepath)
-    _set_engine_slots(graph, slots, order)
+    _set_engine_slots(graph, slots)
     graph.iterations = int(iterations)
-    if lr is not None and not hasattr(model.optimizer._learning_rate, "engine_attrs"):
+    if lr is not None and _has_lr_variable(model.optimizer):
         graph.learning_rate = float(lr)
     if kind == "nadam":
         if _U_PRODUCT_ATTR in group.attrs:
@@ -152,14 +135,11 @@ def restore_optimizer_state(group: h5py.Group, model, filepath: str) -> None:
         graph.set_optimizer_extra_state([u])
 
 
-def _set_engine_slots(graph, slots: list, order: list[int]) -> None:
-    """Hands the engine `slots` (listed in Keras's variable order) in its own order."""
-    if not slots or not slots[0]:
-        return
-    engine_slots = [None] * len(slots)
-    for keras_index, engine_index in enumerate(order):
-        engine_slots[engine_index] = slots[keras_index]
-    graph.set_optimizer_slots(engine_slots)
+def _set_engine_slots(graph, slots: list) -> None:
+    """Hands the engine `slots`, per trainable weight in `model.trainable_weights` order (Keras's:
+    the model's layers are in Keras's order)."""
+    if slots and slots[0]:
+        graph.set_optimizer_slots(slots)
 
 
 def _check_shape(value: np.ndarray, var, name: str, filepath: str) -> np.ndarray:
@@ -242,16 +222,10 @@ def _assign_keras3(saved, kind, slot_names, variables, slots, filepath):
 
 # ---- Keras 3 `optimizer/vars` (the `.keras` format) ----
 def _keras3_entries(kind: str, slot_names: list[str], n_vars: int) -> list[tuple[int, str]]:
-    """[(var index, engine slot)] in the order Keras 3 creates them: `add_optimizer_variables`
-    interleaves the names of one call per variable, calls follow one another."""
-    if kind not in _K2_LAYOUT:
-        raise ValueError(f"Saving the state of optimizer '{kind}' in the Keras 3 layout is not "
-                         "supported.")
-    out = []
-    for group in _K2_LAYOUT[kind]:
-        present = [s for s, _ in group if s in slot_names]
-        out.extend((i, s) for i in range(n_vars) for s in present)
-    return out
+    """[(var index, engine slot)] in the order Keras 3 creates them: Keras 2's groups and order
+    (`add_optimizer_variables` interleaves one call's names per variable, calls follow one
+    another), without the slots only Keras 2 keeps."""
+    return [(i, s) for i, s, _ in _k2_entries(kind, slot_names, n_vars) if s is not None]
 
 
 def _has_lr_variable(optimizer) -> bool:
@@ -264,12 +238,11 @@ def write_keras3_optimizer_vars(group: h5py.Group, model) -> None:
     graph = model._graph()
     kind, _ = model.optimizer.engine_spec()
     slot_names = list(graph.optimizer_slot_names())
-    order = _keras_variable_order(model)
-    slots = [graph.get_optimizer_slots()[i] for i in order]
+    slots = graph.get_optimizer_slots()
     arrays = [np.asarray(int(graph.iterations), dtype="<i8")]
     if _has_lr_variable(model.optimizer):
         arrays.append(np.asarray(graph.learning_rate, dtype="<f4"))
-    for i, slot in _keras3_entries(kind, slot_names, len(order)):
+    for i, slot in _keras3_entries(kind, slot_names, len(slots)):
         arrays.append(np.asarray(slots[i][slot_names.index(slot)], dtype="<f4"))
     if kind == "nadam":
         arrays.append(np.asarray(graph.get_optimizer_extra_state()[0], dtype="<f4"))
@@ -286,8 +259,7 @@ def restore_keras3_optimizer_vars(group: h5py.Group, model, filepath: str) -> No
     graph = model._graph()
     kind, _ = model.optimizer.engine_spec()
     slot_names = list(graph.optimizer_slot_names())
-    order = _keras_variable_order(model)
-    variables = [model.trainable_weights[i] for i in order]
+    variables = model.trainable_weights
     entries = _keras3_entries(kind, slot_names, len(variables))
     has_lr = _has_lr_variable(model.optimizer)
     expected = 1 + has_lr + len(entries) + (kind == "nadam")
@@ -308,7 +280,7 @@ def restore_keras3_optimizer_vars(group: h5py.Group, model, filepath: str) -> No
         name = f"{position} ({slot} of `{variables[i].path}`)"
         slots[i][slot_names.index(slot)] = _check_shape(value, variables[i], name, filepath)
         position += 1
-    _set_engine_slots(graph, slots, order)
+    _set_engine_slots(graph, slots)
     graph.iterations = iterations
     if has_lr:
         graph.learning_rate = float(np.asarray(values[1]).reshape(-1)[0])
