@@ -107,6 +107,8 @@ def test_embedding_config_matches_keras():
 
 
 def test_embedding_argument_errors():
+    # A vocabulary size computed with numpy (`int(np.max(x)) + 1` without the int) is accepted.
+    assert layers.Embedding(np.int64(10), np.int32(4)).get_config()["input_dim"] == 10
     with pytest.raises(ValueError, match="input_dim"):
         layers.Embedding(0, 3)
     with pytest.raises(ValueError, match="output_dim"):

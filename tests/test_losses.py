@@ -146,6 +146,11 @@ KERAS3 = {
     },
 }
 
+def test_binary_crossentropy_aliases():  # Keras 3's "bce" and "BCE"
+    for alias in ("bce", "BCE"):
+        assert type(keras.losses.get(alias)) is keras.losses.BinaryCrossentropy
+
+
 LOSS_NAMES = {  # class -> (function name, Keras 3 alias strings)
     "MeanAbsolutePercentageError": ("mean_absolute_percentage_error", ["mape", "MAPE"]),
     "MeanSquaredLogarithmicError": ("mean_squared_logarithmic_error", ["msle", "MSLE"]),

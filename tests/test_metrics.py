@@ -300,7 +300,8 @@ def test_configs_are_keras_configs():
     ("precision", metrics.Precision), ("recall", metrics.Recall), ("auc", metrics.AUC),
     ("AUC", metrics.AUC), ("root_mean_squared_error", metrics.RootMeanSquaredError),
     ("binary_crossentropy", metrics.BinaryCrossentropy), ("bce", metrics.BinaryCrossentropy),
-    ("categorical_crossentropy", metrics.CategoricalCrossentropy),
+    ("BCE", metrics.BinaryCrossentropy), ("MSE", metrics.MeanSquaredError),
+    ("MAE", metrics.MeanAbsoluteError), ("categorical_crossentropy", metrics.CategoricalCrossentropy),
     ("sparse_categorical_crossentropy", metrics.SparseCategoricalCrossentropy),
 ])  # fmt: skip
 def test_get_by_name(name, cls):
@@ -330,6 +331,11 @@ def test_argument_errors():
         metrics.AUC(summation_method="trapezoid")
     with pytest.raises(NotImplementedError, match="multi_label"):
         metrics.AUC(multi_label=True)
+    for bad in (2.0, None):  # as the losses of the same names check it
+        with pytest.raises(ValueError, match="label_smoothing"):
+            metrics.BinaryCrossentropy(label_smoothing=bad)
+        with pytest.raises(ValueError, match="label_smoothing"):
+            metrics.CategoricalCrossentropy(label_smoothing=bad)
     p, y, _ = binary_data()
     with pytest.raises(ValueError, match="class_id"):
         _evaluate([metrics.Precision(class_id=3)], p, y)

@@ -299,7 +299,8 @@ def test_loss_alias_metrics_and_loss_objects_roundtrip(tmp_path, rng):
 
 
 @pytest.mark.parametrize("alias, written", [
-    ("mse", "mean_squared_error"), ("MAE", "mean_absolute_error"), ("huber_loss", "huber")])
+    ("mse", "mean_squared_error"), ("MAE", "mean_absolute_error"), ("huber_loss", "huber"),
+    ("bce", "binary_crossentropy")])
 def test_loss_aliases_written_as_function_names(alias, written, tmp_path, rng):
     # Keras 3's `.h5` loader raises on "mse"/"mae"/"huber_loss" (even in its own files) and
     # tf_keras on "huber_loss"; both read the function names.

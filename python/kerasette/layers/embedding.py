@@ -5,17 +5,8 @@ from __future__ import annotations
 import warnings
 
 from kerasette import initializers, regularizers
-from kerasette.layers.core import _no_constraint
+from kerasette.layers.core import _no_constraint, _positive_int
 from kerasette.layers.layer import Layer
-
-
-def _positive_dim(value, name: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(
-            f"`{name}` must be a positive integer. Received: {name}={value} "
-            f"(of type {type(value).__name__})."
-        )
-    return value
 
 
 class Embedding(Layer):
@@ -55,8 +46,8 @@ class Embedding(Layer):
         quantization_config=None,
         **kwargs,
     ):
-        self.input_dim = _positive_dim(input_dim, "input_dim")
-        self.output_dim = _positive_dim(output_dim, "output_dim")
+        self.input_dim = _positive_int(input_dim, "input_dim")
+        self.output_dim = _positive_int(output_dim, "output_dim")
         # Keras 2 configs carry `input_length`; Keras 3 deprecated it and ignores it.
         if kwargs.pop("input_length", None) is not None:
             warnings.warn("Argument `input_length` is deprecated. Just remove it.")

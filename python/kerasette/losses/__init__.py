@@ -83,14 +83,19 @@ _FUNCTION_TO_CLASS: dict[Callable, type] = {
 }
 ALL_OBJECTS_DICT: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
 ALL_OBJECTS_DICT.update({fn.__name__: cls for fn, cls in _FUNCTION_TO_CLASS.items()})
-# Keras 3's aliases, and the Keras 2 names `kullback_leibler_divergence` and `logcosh`.
-ALL_OBJECTS_DICT.update(
-    {"mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError,
-     "MAE": MeanAbsoluteError, "huber_loss": Huber, "mape": MeanAbsolutePercentageError,
-     "MAPE": MeanAbsolutePercentageError, "msle": MeanSquaredLogarithmicError,
-     "MSLE": MeanSquaredLogarithmicError, "kld": KLDivergence, "KLD": KLDivergence,
-     "kullback_leibler_divergence": KLDivergence, "logcosh": LogCosh}
-)  # fmt: skip
+# Keras 3's aliases, and the Keras 2 names `kullback_leibler_divergence` and `logcosh`, by the
+# function each stands for (the name saved files use: Keras 3's `.h5` loader cannot resolve most
+# aliases).
+ALIASES: dict[str, str] = {
+    "mse": "mean_squared_error", "MSE": "mean_squared_error",
+    "mae": "mean_absolute_error", "MAE": "mean_absolute_error", "huber_loss": "huber",
+    "mape": "mean_absolute_percentage_error", "MAPE": "mean_absolute_percentage_error",
+    "msle": "mean_squared_logarithmic_error", "MSLE": "mean_squared_logarithmic_error",
+    "bce": "binary_crossentropy", "BCE": "binary_crossentropy",
+    "kld": "kl_divergence", "KLD": "kl_divergence",
+    "kullback_leibler_divergence": "kl_divergence", "logcosh": "log_cosh",
+}  # fmt: skip
+ALL_OBJECTS_DICT.update({alias: ALL_OBJECTS_DICT[name] for alias, name in ALIASES.items()})
 
 
 def serialize(loss: Loss) -> dict:

@@ -129,7 +129,8 @@ ALL_OBJECTS_DICT: dict[str, type] = {cls.__name__: cls for cls in _CLASSES}
 ALL_OBJECTS_DICT.update(_FUNCTION_TO_CLASS)
 # Keras 3 also knows every class by its snake-case name ("precision", "auc", ...).
 ALL_OBJECTS_DICT.update({
-    "mse": MeanSquaredError, "mae": MeanAbsoluteError, "bce": BinaryCrossentropy,
+    "mse": MeanSquaredError, "MSE": MeanSquaredError, "mae": MeanAbsoluteError,
+    "MAE": MeanAbsoluteError, "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
     "root_mean_squared_error": RootMeanSquaredError, "precision": Precision, "recall": Recall,
     "auc": AUC, "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
     "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,

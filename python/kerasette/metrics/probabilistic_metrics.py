@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from kerasette import losses as losses_module
+from kerasette.losses.probabilistic_losses import _validate_axis, _validate_smoothing
 from kerasette.metrics.metric import Metric
 
 binary_crossentropy = losses_module.binary_crossentropy
@@ -19,14 +20,6 @@ categorical_crossentropy = losses_module.categorical_crossentropy
 sparse_categorical_crossentropy = losses_module.sparse_categorical_crossentropy
 kl_divergence = losses_module.kl_divergence
 poisson = losses_module.poisson
-
-
-def _check_axis(axis: int) -> int:
-    if axis != -1:
-        raise NotImplementedError(
-            f"kerasette's cross-entropy metrics reduce the last axis only. Received: axis={axis}"
-        )
-    return axis
 
 
 class BinaryCrossentropy(Metric):
@@ -54,7 +47,7 @@ class BinaryCrossentropy(Metric):
     ):
         super().__init__(name=name, dtype=dtype)
         self.from_logits = bool(from_logits)
-        self.label_smoothing = label_smoothing
+        self.label_smoothing = _validate_smoothing(label_smoothing)
 
     def _per_sample(self, y_true, y_pred) -> np.ndarray:
         return binary_crossentropy(y_true, y_pred, self.from_logits, self.label_smoothing)
@@ -97,8 +90,8 @@ class CategoricalCrossentropy(Metric):
     ):
         super().__init__(name=name, dtype=dtype)
         self.from_logits = bool(from_logits)
-        self.label_smoothing = label_smoothing
-        self.axis = _check_axis(axis)
+        self.label_smoothing = _validate_smoothing(label_smoothing)
+        self.axis = _validate_axis(axis)
 
     def _per_sample(self, y_true, y_pred) -> np.ndarray:
         return categorical_crossentropy(y_true, y_pred, self.from_logits, self.label_smoothing)
@@ -148,7 +141,7 @@ class SparseCategoricalCrossentropy(Metric):
             )
         self.from_logits = bool(from_logits)
         self.ignore_class = None
-        self.axis = _check_axis(axis)
+        self.axis = _validate_axis(axis)
 
     def _per_sample(self, y_true, y_pred) -> np.ndarray:
         return sparse_categorical_crossentropy(y_true, y_pred, self.from_logits)

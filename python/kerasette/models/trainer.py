@@ -42,7 +42,7 @@ class Trainer:
         self._compile_args = None
         self._engine_compiled = False
         self._result_names: list[str] = []
-        self._hidden_results: set[str] = set()
+        self._log_index: list[tuple[str, int]] = []  # (log key, engine result), by key
         self._flat_order: list[str] = []
         self._metric_specs = None
 
@@ -207,9 +207,11 @@ class Trainer:
         # The engine keeps a slot per output loss; Keras 3 logs one only for an output that has a
         # loss, and only when several outputs have one (`loss` alone says it all otherwise).
         with_loss = [n for n, loss in zip(names, self._losses) if loss is not None]
-        self._hidden_results = {k for n, k in zip(names, output_losses)
-                                if len(with_loss) < 2 or n not in with_loss}
-        logged = [k for k in self._result_names if k not in self._hidden_results]
+        hidden = {k for n, k in zip(names, output_losses) if len(with_loss) < 2 or n not in with_loss}
+        # Keras 3 sorts the keys of every logs dict (`pythonify_logs`): History, the progress bar
+        # and `return_dict=True` all show "accuracy" before "loss".
+        self._log_index = sorted((k, i) for i, k in enumerate(self._result_names) if k not in hidden)
+        logged = [k for k, _ in self._log_index]
         # Keras 3's `_flatten_metrics_in_order`: the names of `model.metrics` (the loss, the
         # unprefixed compile metrics, then the per-output losses) where they are log keys, then
         # the other keys sorted. So a multi-output model's prefixed metrics come out sorted.
@@ -309,10 +311,7 @@ class Trainer:
         # Keras's metric results are float32 scalars turned into Python floats, so History and
         # CSVLogger show e.g. 0.6931471824645996; the engine's means are doubles.
         values = np.asarray(self._graph().results(), dtype=np.float32).tolist()
-        # Keras 3 sorts the keys of every logs dict (`pythonify_logs`): History, the progress
-        # bar and `return_dict=True` all show "accuracy" before "loss".
-        return dict(sorted((k, v) for k, v in zip(self._result_names, values)
-                           if k not in self._hidden_results))
+        return {k: values[i] for k, i in self._log_index}
 
     # ---- fit ----
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,

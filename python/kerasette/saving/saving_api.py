@@ -92,9 +92,16 @@ def load_model(filepath, custom_objects: dict | None = None, compile: bool = Tru
         >>> model = kerasette.models.load_model("model.keras")
     """
     filepath = str(os.fspath(filepath))
-    if filepath.lower().endswith(".keras"):
+    # A zip is a `.keras` archive whatever its name (`save_format="keras"` writes any name).
+    if filepath.lower().endswith(".keras") or _is_zip(filepath):
         return _keras_archive().load_model_keras(filepath, custom_objects, compile)
     return _legacy_h5().load_model_h5(filepath, custom_objects, compile)
+
+
+def _is_zip(filepath: str) -> bool:
+    import zipfile
+
+    return os.path.isfile(filepath) and zipfile.is_zipfile(filepath)
 
 
 def save_weights(model, filepath, overwrite: bool = True) -> None:

@@ -19,24 +19,16 @@ from kerasette.saving.serialization import serialize_keras_object
 
 # Optimizer config keys that Keras 3 writes and tf_keras's optimizers refuse.
 _KERAS3_ONLY_OPTIMIZER_KEYS = ("loss_scale_factor", "gradient_accumulation_steps")
-# Loss aliases Keras 3's `.h5` loader cannot resolve ("Could not deserialize 'keras.metrics.mse'"),
-# written as the function names that both Keras versions read.
-_LOSS_FUNCTION_NAMES = {
-    "mse": "mean_squared_error", "MSE": "mean_squared_error",
-    "mae": "mean_absolute_error", "MAE": "mean_absolute_error", "huber_loss": "huber",
-    "mape": "mean_absolute_percentage_error", "MAPE": "mean_absolute_percentage_error",
-    "msle": "mean_squared_logarithmic_error", "MSLE": "mean_squared_logarithmic_error",
-    "kld": "kl_divergence", "KLD": "kl_divergence",
-    "kullback_leibler_divergence": "kl_divergence", "logcosh": "log_cosh",
-}  # fmt: skip
 
 
 # ---- writing ----
 def _loss_entry(loss: Any) -> Any:
     if loss is None:
         return loss
-    if isinstance(loss, str):
-        return _LOSS_FUNCTION_NAMES.get(loss, loss)
+    if isinstance(loss, str):  # an alias is written as its function's name (Keras 3 reads those)
+        from kerasette.losses import ALIASES
+
+        return ALIASES.get(loss, loss)
     if isinstance(loss, (list, tuple)):
         return [_loss_entry(l) for l in loss]
     if isinstance(loss, dict):
