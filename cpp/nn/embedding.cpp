@@ -129,7 +129,7 @@ class EmbeddingLayer : public Layer {
         dev[i] = reinterpret_cast<const int32_t*>(st.saved[i].data());
       }
       cuda::embedding_scatter_add(dout.data(), dev[0], dev[1], dev[2], grad.data(),
-                                  static_cast<int64_t>(g.row_ids.size()), d, true);
+                                  static_cast<int64_t>(g.row_ids.size()), d);
       return;
 #else
       (void)st;

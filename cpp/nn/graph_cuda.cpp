@@ -143,10 +143,11 @@ void Graph::losses_cuda(bool with_grad) {
       }
       g = node.grad.data();
     }
-    // Divided by the batch size as on the CPU (Keras's rule); the sums hold n times the mean.
-    const float inv_n = 1.0f / static_cast<float>(n);
-    cuda::penalty_into(node.out.data(), g, node.out.numel(), node.layer->activity_l1 * inv_n,
-                       node.layer->activity_l2 * inv_n, static_cast<double>(n), sums);
+    // Divided by the batch size exactly as on the CPU (Keras's rule); the sums hold n times the
+    // mean.
+    const float nf = static_cast<float>(n);
+    cuda::penalty_into(node.out.data(), g, node.out.numel(), node.layer->activity_l1 / nf,
+                       node.layer->activity_l2 / nf, static_cast<double>(n), sums);
   }
 }
 

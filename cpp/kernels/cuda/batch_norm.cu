@@ -1,8 +1,8 @@
 // BatchNormalization over the last axis of x[rows, C] (nn/batch_norm.cpp holds the formulas).
-// Per-channel sums are taken in double, as on the CPU: each block sums one chunk of kChunkRows rows
-// for 32 channels (kGroups row groups, each in row order, then the groups in order) into
-// part[chunk, C], and a one-thread-per-channel kernel adds the chunks in chunk order. The tree
-// depends on the sizes alone: the same bits on every run.
+// Per-channel sums are taken in double, as on the CPU: each block sums one chunk of rows (256;
+// longer past 16.7M rows) for 32 channels (kGroups row groups, each in row order, then the groups
+// in order) into part[chunk, C], and a one-thread-per-channel kernel adds the chunks in chunk
+// order. The tree depends on the sizes alone: the same bits on every run.
 #include <memory>
 
 #include "core/cuda_allocator.h"
@@ -13,6 +13,12 @@ namespace {
 
 constexpr int kGroups = 8;
 constexpr int64_t kChunkRows = 256;
+
+// Rows per chunk: kChunkRows, longer past 65,535 chunks (the grid's y limit). From the size alone.
+__host__ __device__ inline int64_t chunk_rows(int64_t rows) {
+  const int64_t fit = (rows + 65534) / 65535;
+  return fit > kChunkRows ? fit : kChunkRows;
+}
 
 enum class Sum : int { X, SquaredDeviation, DyAndDyXhat };
 
@@ -25,8 +31,9 @@ __global__ void column_partials(Sum what, const float* __restrict__ x, const flo
   __shared__ double s1[kGroups][33], s2[kGroups][33];
   const int cx = threadIdx.x % 32, g = threadIdx.x / 32;
   const int64_t j = blockIdx.x * 32LL + cx;
-  const int64_t r0 = blockIdx.y * kChunkRows;
-  const int64_t r1 = rows - r0 < kChunkRows ? rows : r0 + kChunkRows;
+  const int64_t chunk = chunk_rows(rows);
+  const int64_t r0 = blockIdx.y * chunk;
+  const int64_t r1 = rows - r0 < chunk ? rows : r0 + chunk;
   double a = 0.0, b = 0.0;
   if (j < C) {
     for (int64_t r = r0 + g; r < r1; r += kGroups) {
@@ -126,12 +133,18 @@ __global__ void input_grad(const float* __restrict__ x, const float* __restrict_
   KS_GRID_STRIDE(i, rows * C) {
     const int64_t j = i % C;
     const float k = inv_std[j] * (gamma ? gamma[j] : 1.0f);
+    if (!mean_dy) {  // moving statistics: constants
+      dx[i] = k * dy[i];
+      continue;
+    }
     const float xhat = (x[i] - mean[j]) * inv_std[j];
     dx[i] = k * (dy[i] - mean_dy[j] - xhat * mean_dyx[j]);
   }
 }
 
-int64_t chunks_of(int64_t rows) { return rows > 0 ? (rows + kChunkRows - 1) / kChunkRows : 1; }
+int64_t chunks_of(int64_t rows) {
+  return rows > 0 ? (rows + chunk_rows(rows) - 1) / chunk_rows(rows) : 1;
+}
 
 dim3 partial_grid(int64_t rows, int64_t C) {
   return dim3(static_cast<unsigned>((C + 31) / 32), static_cast<unsigned>(chunks_of(rows)));
@@ -179,6 +192,14 @@ void batch_norm_backward(const float* x, const float* dy, const float* mean, con
                          const float* gamma, int64_t rows, int64_t C, bool batch_stats,
                          float* dgamma, float* dbeta, bool accumulate, float* dx) {
   if (C <= 0) return;
+  if (!batch_stats && !dgamma && !dbeta) {  // a frozen layer: no sums are needed
+    if (dx && rows > 0) {
+      input_grad<<<grid_for(rows * C), kThreads>>>(x, dy, mean, inv_std, gamma, nullptr, nullptr,
+                                                   dx, rows, C);
+      check_launch("batch_norm_backward (input)");
+    }
+    return;
+  }
   const int64_t chunks = chunks_of(rows);
   // part_dy, part_dyx [chunks * C] doubles, then mean_dy, mean_dyx [C] floats.
   const size_t doubles = static_cast<size_t>(2 * chunks * C);

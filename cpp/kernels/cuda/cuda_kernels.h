@@ -88,12 +88,11 @@ void scale_offset(const float* x, float* y, int64_t n, const float* scale, const
 // out[r, :] = table[int(idx[r]), :] for r < rows; indices were validated on the host.
 void embedding_gather(const float* idx, const float* table, float* out, int64_t rows, int64_t dim);
 // The table gradient, grouped on the host by row (a stable counting sort): for the u-th touched
-// row, grad[row_ids[u], c] (+)= sum of dy[positions[p], c] for p in [offsets[u], offsets[u + 1]),
+// row, grad[row_ids[u], c] += sum of dy[positions[p], c] for p in [offsets[u], offsets[u + 1]),
 // in p order: one thread per (touched row, column), so the bits do not depend on the launch.
 // Untouched rows are left as they are (the caller zeroes the table gradient first when needed).
 void embedding_scatter_add(const float* dy, const int32_t* row_ids, const int32_t* offsets,
-                           const int32_t* positions, float* grad, int64_t touched, int64_t dim,
-                           bool accumulate);
+                           const int32_t* positions, float* grad, int64_t touched, int64_t dim);
 // Per sample of in_shape[rank] (rank <= kMaxPermuteRank): dst axis k reads src axis dims[k]; with
 // inverse, src is in the permuted layout and dst in in_shape's (the gradient).
 constexpr int kMaxPermuteRank = 8;

@@ -24,15 +24,13 @@ __global__ void embedding_gather_kernel(const float* idx, const float* table, fl
 
 __global__ void embedding_scatter_kernel(const float* dy, const int32_t* row_ids,
                                          const int32_t* offsets, const int32_t* positions,
-                                         float* grad, int64_t touched, int64_t dim,
-                                         bool accumulate) {
+                                         float* grad, int64_t touched, int64_t dim) {
   KS_GRID_STRIDE(i, touched * dim) {
     const int64_t u = i / dim, c = i % dim;
     float acc = 0.0f;
     for (int32_t p = offsets[u]; p < offsets[u + 1]; ++p)
       acc += dy[static_cast<int64_t>(positions[p]) * dim + c];
-    float* g = grad + static_cast<int64_t>(row_ids[u]) * dim + c;
-    *g = accumulate ? *g + acc : acc;
+    grad[static_cast<int64_t>(row_ids[u]) * dim + c] += acc;
   }
 }
 
@@ -52,11 +50,10 @@ void embedding_gather(const float* idx, const float* table, float* out, int64_t 
 }
 
 void embedding_scatter_add(const float* dy, const int32_t* row_ids, const int32_t* offsets,
-                           const int32_t* positions, float* grad, int64_t touched, int64_t dim,
-                           bool accumulate) {
+                           const int32_t* positions, float* grad, int64_t touched, int64_t dim) {
   if (touched <= 0 || dim <= 0) return;
   embedding_scatter_kernel<<<grid_for(touched * dim), kThreads>>>(dy, row_ids, offsets, positions,
-                                                                  grad, touched, dim, accumulate);
+                                                                  grad, touched, dim);
   check_launch("embedding_scatter_add");
 }
 
