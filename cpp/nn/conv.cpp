@@ -29,7 +29,7 @@ class ConvLayer : public Layer {
         groups_(a.get_int("groups", 1)),
         use_bias_(a.get_bool("use_bias", true)),
         act_(parse_activation(a.get_str("activation", "linear"))),
-        alpha_(static_cast<float>(a.get_float("alpha", 0.0))) {
+        alpha_(activation_alpha(act_, a)) {
     KS_CHECK(rank_ == 1 || rank_ == 2, "Layer '", name, "': conv rank must be 1 or 2");
     KS_CHECK(static_cast<int64_t>(kernel_size_.size()) == rank_ &&
                  static_cast<int64_t>(strides_.size()) == rank_ &&

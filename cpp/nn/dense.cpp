@@ -11,7 +11,7 @@ class DenseLayer : public Layer {
         units_(a.get_int("units")),
         use_bias_(a.get_bool("use_bias", true)),
         act_(parse_activation(a.get_str("activation", "linear"))),
-        alpha_(static_cast<float>(a.get_float("alpha", 0.0))) {}
+        alpha_(activation_alpha(act_, a)) {}
 
   Shape build(const std::vector<Shape>& in) override {
     if (in.size() != 1 || in[0].empty())

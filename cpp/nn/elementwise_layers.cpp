@@ -19,7 +19,7 @@ class ActivationLayer : public Layer {
   ActivationLayer(const std::string& name, const Attrs& a)
       : Layer(name),
         act_(parse_activation(a.get_str("activation", "linear"))),
-        alpha_(static_cast<float>(a.get_float("alpha", 0.0))) {}
+        alpha_(activation_alpha(act_, a)) {}
 
   Shape build(const std::vector<Shape>& in) override {
     if (in.size() != 1) shape_error("expects exactly one input");

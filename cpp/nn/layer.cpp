@@ -67,6 +67,11 @@ Act parse_activation(const std::string& name) {
   return it->second;
 }
 
+float activation_alpha(Act act, const Attrs& a) {
+  const double keras_default = act == Act::Elu ? 1.0 : act == Act::LeakyRelu ? 0.2 : 0.0;
+  return static_cast<float>(a.get_float("alpha", keras_default));
+}
+
 // Elementwise work is cut into fixed chunks of this many values (rows for softmax), so the
 // threads share it and every value is computed the same way whatever the thread count.
 constexpr int64_t kElementChunk = 1 << 14;

@@ -85,5 +85,8 @@ void activation_forward(Act act, float alpha, const Tensor& x, Tensor& y);
 void activation_backward(Act act, float alpha, const Tensor& x, const Tensor& y, const Tensor& dy,
                          Tensor& dx);
 Act parse_activation(const std::string& name);
+// A layer's activation parameter: its `alpha` attribute, else Keras's default for the named
+// activation (elu 1.0, leaky_relu 0.2; 0 for the others, which is exact gelu).
+float activation_alpha(Act act, const Attrs& attrs);
 
 }  // namespace kerasette

@@ -308,9 +308,6 @@ _FUNCTIONS: dict[str, Callable] = {
     "hard_swish": hard_silu,
 }
 _ALIASES = {"silu": "swish", "hard_silu": "hard_swish"}
-# The engine reads an activation's parameter from an `alpha` attribute that defaults to 0, which
-# would turn "elu" into relu and "leaky_relu" into relu: by name, both use Keras's defaults.
-_ENGINE_DEFAULTS = {"elu": {"alpha": 1.0}, "leaky_relu": {"alpha": 0.2}}
 _NAME_OF_FUNCTION = {id(fn): name for name, fn in _FUNCTIONS.items()}
 
 
@@ -358,20 +355,6 @@ def get(identifier: Union[str, Callable, None]) -> str:
         f"Could not interpret activation function identifier. Expected a name, one of "
         f"{_valid_names()}. Received: activation={identifier!r}"
     )
-
-
-def engine_attrs(activation: Union[str, Callable, None]) -> dict:
-    """Returns the engine attributes that run an activation given by name, parameters included.
-
-    Args:
-        activation: A name, one of this module's functions, or `None`.
-
-    Example:
-        >>> engine_attrs("elu")
-        {'activation': 'elu', 'alpha': 1.0}
-    """
-    name = get(activation)
-    return {"activation": name, **_ENGINE_DEFAULTS.get(name, {})}
 
 
 def serialize(activation: Union[str, Callable, None]) -> str:

@@ -148,7 +148,7 @@ class Dense(KernelBiasLayer):
 
     def engine_attrs(self) -> dict:
         return {"units": self.units, "use_bias": self.use_bias,
-                **activations.engine_attrs(self.activation)}
+                "activation": self.activation}
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units, **self._kernel_bias_config()}
@@ -171,7 +171,7 @@ class Activation(Layer):
         self.activation = activations.get(activation)
 
     def engine_attrs(self) -> dict:
-        return activations.engine_attrs(self.activation)
+        return {"activation": self.activation}
 
     def get_config(self) -> dict:
         config = super().get_config()
