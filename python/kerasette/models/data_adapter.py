@@ -11,6 +11,7 @@ epoch to epoch, `PyDataset` order shuffling and its `on_epoch_begin`/`on_epoch_e
 from __future__ import annotations
 
 import collections.abc
+import itertools
 import random
 import warnings
 
@@ -23,7 +24,7 @@ def is_batch_source(x) -> bool:
     """Whether `x` yields whole batches (a `PyDataset`, generator or iterator), not arrays."""
     if isinstance(x, PyDataset):
         return True
-    return isinstance(x, collections.abc.Iterator) and not isinstance(x, np.ndarray)
+    return isinstance(x, collections.abc.Iterator)
 
 
 def _kind(x) -> str:
@@ -110,7 +111,7 @@ class EpochIterator:
         order = list(range(self._size)) if self._size is not None else None
         if order is not None and self.shuffle:
             random.shuffle(order)
-        indices = iter(order) if order is not None else _count()
+        indices = iter(order) if order is not None else itertools.count()
         self._seen = 0
         return (self._dataset[i] for i in indices)
 
@@ -148,13 +149,12 @@ class EpochIterator:
             self._iterator = None  # the next epoch starts (and shuffles) a new pass
 
     def _warn_out_of_data(self) -> None:
-        warnings.warn(
-            "Your input ran out of data; interrupting training. Make sure that your dataset or "
-            "generator can generate at least `steps_per_epoch * epochs` batches.", stacklevel=4)
+        warn_out_of_data(stacklevel=5)
 
 
-def _count():
-    i = 0
-    while True:
-        yield i
-        i += 1
+def warn_out_of_data(stacklevel: int = 3) -> None:
+    """Keras's warning when `steps_per_epoch` asks for more batches than a pass has left."""
+    warnings.warn(
+        "Your input ran out of data; interrupting training. Make sure that your dataset or "
+        "generator can generate at least `steps_per_epoch * epochs` batches.",
+        stacklevel=stacklevel)

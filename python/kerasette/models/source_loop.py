@@ -3,7 +3,7 @@
 Python cannot hand the engine an epoch at once when the data arrives batch by batch, so these
 loops make one engine call per batch through the same entry points the array path uses
 (`train_batches`, `test_batches`, `predict` with the batch as the whole data), after the same
-per-batch checks (`_prepare_inputs`, `_prepare_targets`, `_check_targets`). Callbacks, the
+per-batch checks (`_prepare_inputs`, `_prepare_targets`, `_ready_engine`). Callbacks, the
 progress bar and History see what they see with arrays; `steps` is `None` in their params when a
 generator's length is unknown, and the progress bar learns it from the first epoch.
 """
@@ -91,7 +91,7 @@ def _train_step(model, batch, kind, class_weight) -> None:
     n = xs[0].shape[0]
     ys = model._prepare_targets(by, n)
     sw = model._prepare_sample_weight(bsw, class_weight, ys, n)
-    _compile_for(model, ys)
+    model._ready_engine(ys)
     model._graph().train_batches(xs, ys, sw, None, max(n, 1), 0, 1)
 
 
@@ -101,16 +101,8 @@ def _test_step(model, batch, kind) -> None:
     n = xs[0].shape[0]
     ys = model._prepare_targets(by, n)
     sw = model._prepare_sample_weight(bsw, None, ys, n)
-    _compile_for(model, ys)
+    model._ready_engine(ys)
     model._graph().test_batches(xs, ys, sw, max(n, 1), 0, 1)
-
-
-def _compile_for(model, ys) -> None:
-    """Compiles the engine from the first batch's targets, then checks every batch's."""
-    if not model._engine_compiled:
-        model._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
-        model._graph().reset_metrics()
-    model._check_targets(ys)
 
 
 def evaluate(model, batches: EpochIterator, verbose=0, callbacks=None):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import sys
 import time
-import warnings
 
 import numpy as np
 
 from kerasette.models import data as data_utils
 from kerasette.models import source_loop
-from kerasette.models.data_adapter import EpochIterator, check_source_args, is_batch_source
+from kerasette.models.data_adapter import (
+    EpochIterator, check_source_args, is_batch_source, warn_out_of_data)
 
 
 def _unique_log_keys(names: list) -> list:
@@ -277,6 +277,13 @@ class Trainer:
             out.append(a)
         return out
 
+    def _ready_engine(self, ys) -> None:
+        """Compiles the engine for these targets' shapes on first use, then checks the targets."""
+        if not self._engine_compiled:
+            self._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
+            self._graph().reset_metrics()
+        self._check_targets(ys)
+
     def _check_targets(self, ys) -> None:
         graph = self._graph()
         for i, a in enumerate(ys):
@@ -360,9 +367,7 @@ class Trainer:
             xs, ys, sw = train[:k], train[k:k + len(ys)], train[-1]
             val = (valid[:k], valid[k:k + len(ys)], valid[-1])
             n = xs[0].shape[0]
-        if not self._engine_compiled:
-            self._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
-        self._check_targets(ys)
+        self._ready_engine(ys)
         graph = self._graph()
         batches = -(-n // batch_size)  # batches in one pass over the data
         steps = batches if steps_per_epoch is None else int(steps_per_epoch)
@@ -392,10 +397,7 @@ class Trainer:
                 seen = 0
             epoch_steps = min(steps, batches - seen)
             if epoch_steps < steps:
-                warnings.warn(
-                    "Your input ran out of data; interrupting training. Make sure that your "
-                    "dataset or generator can generate at least `steps_per_epoch * epochs` "
-                    "batches.", stacklevel=2)
+                warn_out_of_data()
             step, chunk = 0, 1
             while step < epoch_steps:
                 count = (1 if per_batch else
@@ -445,9 +447,7 @@ class Trainer:
         n = xs[0].shape[0]
         ys = self._prepare_targets(y, n)
         sw = self._prepare_sample_weight(sample_weight, None, ys, n)
-        if not self._engine_compiled:
-            self._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
-        self._check_targets(ys)
+        self._ready_engine(ys)
         graph = self._graph()
         total = -(-n // batch_size)
         if steps is not None:
@@ -538,9 +538,7 @@ class Trainer:
         n = xs[0].shape[0]
         ys = self._prepare_targets(y, n)
         sw = self._prepare_sample_weight(sample_weight, class_weight, ys, n)
-        if not self._engine_compiled:
-            self._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
-        self._check_targets(ys)
+        self._ready_engine(ys)
         graph = self._graph()
         graph.reset_metrics()  # Keras reports this batch alone, not a mean over earlier calls
         graph.train_batches(xs, ys, sw, None, max(n, 1), 0, 1)
@@ -553,9 +551,7 @@ class Trainer:
         n = xs[0].shape[0]
         ys = self._prepare_targets(y, n)
         sw = self._prepare_sample_weight(sample_weight, None, ys, n)
-        if not self._engine_compiled:
-            self._compile_engine([None if a is None else (None,) + a.shape[1:] for a in ys])
-        self._check_targets(ys)
+        self._ready_engine(ys)
         graph = self._graph()
         graph.reset_metrics()
         graph.test_batches(xs, ys, sw, max(n, 1), 0, 1)
