@@ -271,12 +271,24 @@ class RescalingLayer : public Layer {
     const float* sp = scale_k_.data();
     const float* op = offset_k_.data();
     float* yp = y.data();
-    parallel_for(n, chunk_for(n, 1 << 16), [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) {
-        const float v = xp[i] * sp[i % k];
-        yp[i] = with_offset ? v + op[i % k] : v;
-      }
-    });
+    if (k == 1) {  // one scale and offset for every value
+      parallel_for(n, chunk_for(n, 1 << 16), [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          const float v = xp[i] * sp[0];
+          yp[i] = with_offset ? v + op[0] : v;
+        }
+      });
+      return;
+    }
+    const int64_t rows = n / k;  // per-channel values repeat along the last axis
+    parallel_for(rows, chunk_for(rows, std::max<int64_t>(1, (1 << 16) / k)),
+                 [&](int64_t r0, int64_t r1) {
+                   for (int64_t r = r0; r < r1; ++r)
+                     for (int64_t j = 0; j < k; ++j) {
+                       const float v = xp[r * k + j] * sp[j];
+                       yp[r * k + j] = with_offset ? v + op[j] : v;
+                     }
+                 });
   }
 
   std::vector<float> scale_, offset_;
