@@ -723,10 +723,11 @@ def test_metrics_on_an_output_without_a_loss_match_cpu():
     labels = r.integers(0, 4, 64).astype(np.float32)
     y = r.standard_normal((64, 2)).astype(np.float32)
 
-    def build():
+    def build():  # named outputs: the history keys carry them, and must match across models
         inp = kerasette.Input((6,))
-        return kerasette.Model(inp, [kerasette.layers.Dense(4, activation="softmax")(inp),
-                                     kerasette.layers.Dense(2)(inp)])
+        return kerasette.Model(inp, [kerasette.layers.Dense(4, activation="softmax",
+                                                            name="probs")(inp),
+                                     kerasette.layers.Dense(2, name="values")(inp)])
 
     (_, ch), (gm, gh) = _pair(build, dict(optimizer="sgd", loss=[None, "mse"],
                                           metrics=[["sparse_categorical_accuracy"], []]),
