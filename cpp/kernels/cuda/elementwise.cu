@@ -36,39 +36,46 @@ __global__ void act_backward_kernel(Act act, float alpha, const float* __restric
 }
 
 // One warp per row: max, sum of exp(x - max), scale. Lanes stride the row, so any width works.
+// Warps stride the rows: grid_for caps the grid at 4,194,240 warps, fewer than the rows of a
+// per-pixel softmax over a large batch of images. A warp's lanes share r, so they leave together.
+#define KS_WARP_ROWS(r, rows)                                                     \
+  for (int64_t r = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / 32; \
+       r < (rows); r += static_cast<int64_t>(gridDim.x) * blockDim.x / 32)
+
 __global__ void softmax_rows_kernel(const float* __restrict__ x, float* __restrict__ y,
                                     int64_t rows, int64_t cols) {
   const int lane = threadIdx.x % 32;
-  const int64_t r = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / 32;
-  if (r >= rows) return;
-  const float* xr = x + r * cols;
-  float* yr = y + r * cols;
-  float m = -INFINITY;
-  for (int64_t c = lane; c < cols; c += 32) m = fmaxf(m, xr[c]);
-  m = warp_max(m);
-  float s = 0.0f;
-  for (int64_t c = lane; c < cols; c += 32) {
-    const float e = expf(xr[c] - m);
-    yr[c] = e;
-    s += e;
+  KS_WARP_ROWS(r, rows) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    float m = -INFINITY;
+    for (int64_t c = lane; c < cols; c += 32) m = fmaxf(m, xr[c]);
+    m = warp_max(m);
+    float s = 0.0f;
+    for (int64_t c = lane; c < cols; c += 32) {
+      const float e = expf(xr[c] - m);
+      yr[c] = e;
+      s += e;
+    }
+    const float inv = 1.0f / warp_sum(s);
+    for (int64_t c = lane; c < cols; c += 32) yr[c] *= inv;
   }
-  const float inv = 1.0f / warp_sum(s);
-  for (int64_t c = lane; c < cols; c += 32) yr[c] *= inv;
 }
 
 __global__ void softmax_rows_backward_kernel(const float* __restrict__ y,
                                              const float* __restrict__ dy, float* __restrict__ dx,
                                              int64_t rows, int64_t cols) {
   const int lane = threadIdx.x % 32;
-  const int64_t r = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / 32;
-  if (r >= rows) return;
-  const float *yr = y + r * cols, *gr = dy + r * cols;
-  float* dr = dx + r * cols;
-  float s = 0.0f;
-  for (int64_t c = lane; c < cols; c += 32) s = fmaf(yr[c], gr[c], s);
-  s = warp_sum(s);
-  for (int64_t c = lane; c < cols; c += 32) dr[c] = yr[c] * (gr[c] - s);
+  KS_WARP_ROWS(r, rows) {
+    const float *yr = y + r * cols, *gr = dy + r * cols;
+    float* dr = dx + r * cols;
+    float s = 0.0f;
+    for (int64_t c = lane; c < cols; c += 32) s = fmaf(yr[c], gr[c], s);
+    s = warp_sum(s);
+    for (int64_t c = lane; c < cols; c += 32) dr[c] = yr[c] * (gr[c] - s);
+  }
 }
+#undef KS_WARP_ROWS
 
 __global__ void add_bias_kernel(float* __restrict__ y, const float* __restrict__ bias,
                                 int64_t rows, int64_t cols) {
