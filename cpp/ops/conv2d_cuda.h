@@ -1,10 +1,11 @@
-// 2-D convolution on the CUDA device (groups == 1): the device counterparts of ops/conv2d.h's
+// 2-D convolution on the CUDA device: the device counterparts of ops/conv2d.h's
 // conv2d_forward / conv2d_backward_weight / conv2d_backward_input, same arguments (device
 // pointers; the workspaces become device tensors). 1x1 stride-1 unpadded kernels use the input as
 // the GEMM operand directly; everything else is im2col on the GPU into the cached workspace, then
 // the tiled GEMM (bias + activation in its epilogue). The backward passes are GEMMs (each output
 // one thread's fixed-order chain) and a gather col2im: no atomics, the same bits on every run.
-// Groups > 1 throw NotImplementedError. In a CPU-only build these throw as no_cuda_build does.
+// A grouped convolution runs group by group (im2col reads one group's channels with the image's
+// pixel stride). In a CPU-only build these throw as no_cuda_build does.
 #pragma once
 #include "ops/conv2d.h"
 #ifdef KERASETTE_WITH_CUDA

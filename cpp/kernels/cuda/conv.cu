@@ -1,5 +1,6 @@
-// Convolution and pooling kernels for the CUDA backend (NHWC, groups == 1), the device halves of
-// ops/conv2d.cpp and nn/pooling.cpp. The convolution itself is im2col (here) + the tiled GEMM of
+// Convolution and pooling kernels for the CUDA backend (NHWC; one group of a grouped convolution
+// is addressed through the pixel stride), the device halves of ops/conv2d.cpp and
+// nn/pooling.cpp. The convolution itself is im2col (here) + the tiled GEMM of
 // gemm.cu with its bias/activation epilogue (ops/conv2d_cuda.cpp drives them); its adjoint col2im
 // is a gather (one thread per input element, summing the col entries that copied it in a fixed
 // (a, b) order), so no atomics and the same bits on every run. Pooling: one thread per output for

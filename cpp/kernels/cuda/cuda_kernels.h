@@ -194,7 +194,7 @@ void weighted_auc_buckets(const float* pred, const float* target, const float* w
                           int64_t per_sample, int64_t T, const float* thresholds,
                           bool from_logits, double* sums);
 
-// ---- convolution and pooling (conv.cu): NHWC, groups == 1 ----
+// ---- convolution and pooling (conv.cu): NHWC ----
 // One image's window geometry: input H x W x C, output OH x OW, kernel/pool KH x KW, strides,
 // dilations (1 for pooling) and the padding before each axis (TensorFlow's rule, ops/conv2d.h).
 struct ConvGeometry {
