@@ -129,3 +129,20 @@ def test_disconnected_graph_error():
     out = layers.Add()([a, b])
     with pytest.raises(ValueError, match="disconnected"):
         keras.Model(a, out)
+
+
+@pytest.mark.parametrize("shape, message", [
+    ((0,), r"positive.*shape=\(0,\)"),  # used to crash the engine with SIGFPE
+    ((3, 0), r"positive.*shape=\(3, 0\)"),
+    ((3.5,), r"tuple of integers. Received: shape=\(3.5,\)"),  # used to become (3,)
+    (("4",), "tuple of integers"),
+])
+def test_input_shapes_that_cannot_work(shape, message):
+    with pytest.raises(ValueError, match=message):
+        keras.Input(shape)
+
+
+def test_sequential_built_from_zero_feature_data_raises():
+    model = keras.Sequential([layers.Dense(2)])
+    with pytest.raises(ValueError, match="positive"):
+        model.predict(np.ones((2, 0)), verbose=0)
