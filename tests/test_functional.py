@@ -131,6 +131,24 @@ def test_disconnected_graph_error():
         keras.Model(a, out)
 
 
+def test_duplicate_layer_names_are_refused():
+    # Weights are saved and matched by layer name: two layers of one name reloaded with each
+    # other's weights (a `.keras` round trip changed the predictions). Keras 3's messages.
+    inp = keras.Input((3,))
+    hidden = layers.Dense(2, name="d")(inp)
+    with pytest.raises(ValueError, match='The name "d" is used 2 times in the model'):
+        keras.Model(inp, layers.Dense(2, name="d")(hidden))
+    a, b = keras.Input((3,), name="x"), keras.Input((3,), name="x")
+    with pytest.raises(ValueError, match='The name "x" is used 2 times'):
+        keras.Model([a, b], layers.Subtract()([a, b]))
+    with pytest.raises(ValueError, match="Name 'd' is already the name of a layer"):
+        keras.Sequential([keras.Input((3,)), layers.Dense(2, name="d"), layers.Dense(2, name="d")])
+    # A layer called twice is one layer, not two of the same name.
+    shared = layers.Dense(3, name="shared")
+    model = keras.Model(inp, shared(shared(inp)))
+    assert [layer.name for layer in model.layers].count("shared") == 1
+
+
 @pytest.mark.parametrize("shape, message", [
     ((0,), r"positive.*shape=\(0,\)"),  # used to crash the engine with SIGFPE
     ((3, 0), r"positive.*shape=\(3, 0\)"),
