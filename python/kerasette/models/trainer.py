@@ -342,6 +342,11 @@ class Trainer:
 
         if not self.compiled:
             raise ValueError("You must call `compile()` before calling `fit()`.")
+        epochs = _check_integer(epochs, "epochs")
+        initial_epoch = _check_integer(initial_epoch, "initial_epoch")
+        steps_per_epoch = _check_steps(steps_per_epoch, "steps_per_epoch")
+        validation_steps = _check_steps(validation_steps, "validation_steps")
+        _check_validation_freq(validation_freq)
         if is_batch_source(x):
             check_source_args(x, y, sample_weight, class_weight, validation_split)
             return source_loop.fit(
@@ -351,7 +356,6 @@ class Trainer:
                 validation_steps=validation_steps, validation_freq=validation_freq,
                 validation_batch_size=validation_batch_size)
         batch_size = _check_batch_size(batch_size)
-        epochs = int(epochs)
         xs = self._prepare_inputs(x, check_finite=True)
         n = xs[0].shape[0]
         ys = self._prepare_targets(y, n)
@@ -370,7 +374,7 @@ class Trainer:
         self._ready_engine(ys)
         graph = self._graph()
         batches = -(-n // batch_size)  # batches in one pass over the data
-        steps = batches if steps_per_epoch is None else int(steps_per_epoch)
+        steps = batches if steps_per_epoch is None else steps_per_epoch
         verbose = _verbose(verbose)
         cbs = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
@@ -389,7 +393,7 @@ class Trainer:
         # and starts (and shuffles) a new pass only when one ends; an epoch that reaches the end
         # of a pass stops there, with a warning.
         index, seen = None, batches
-        for epoch in range(int(initial_epoch), epochs):
+        for epoch in range(initial_epoch, epochs):
             graph.reset_metrics()
             cbs.on_epoch_begin(epoch)
             if steps_per_epoch is None or seen >= batches:
@@ -415,7 +419,7 @@ class Trainer:
                     break
             seen += step
             epoch_logs = dict(logs)
-            if val is not None and (epoch + 1) % int(validation_freq) == 0:
+            if val is not None and should_validate(epoch, validation_freq):
                 epoch_logs.update(source_loop.validation_logs(
                     self, val, cbs, validation_steps, validation_batch_size or batch_size))
             cbs.on_epoch_end(epoch, epoch_logs)
@@ -437,6 +441,7 @@ class Trainer:
 
         if not self.compiled:
             raise ValueError("You must call `compile()` before calling `evaluate()`.")
+        steps = _check_steps(steps, "steps")
         if is_batch_source(x):
             check_source_args(x, y, sample_weight)
             logs = source_loop.evaluate(self, EpochIterator(x, steps), _verbose(verbose),
@@ -451,7 +456,7 @@ class Trainer:
         graph = self._graph()
         total = -(-n // batch_size)
         if steps is not None:
-            total = min(total, int(steps))
+            total = min(total, steps)
         if _callbacks is not None:
             cbs = _callbacks
         else:
@@ -482,6 +487,7 @@ class Trainer:
         """
         from kerasette import callbacks as callbacks_module
 
+        steps = _check_steps(steps, "steps")
         if is_batch_source(x):
             check_source_args(x)
             return source_loop.predict(self, EpochIterator(x, steps), _verbose(verbose),
@@ -490,7 +496,7 @@ class Trainer:
         xs = self._prepare_inputs(x)
         n = xs[0].shape[0]
         if steps is not None:
-            n = min(n, int(steps) * batch_size)
+            n = min(n, steps * batch_size)
             xs = [a[:n] for a in xs]
         verbose = _verbose(verbose)
         total = -(-n // batch_size)
@@ -574,6 +580,49 @@ def _check_batch_size(batch_size) -> int:
             f"Expected `batch_size` to be a positive integer. Received: batch_size={batch_size}"
         )
     return int(batch_size)
+
+
+def _check_integer(value, what: str) -> int:
+    """An epoch count or index: `range()` in Keras's loop refuses anything but an integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"Expected `{what}` to be an integer. Received: {what}={value!r}")
+    return int(value)
+
+
+def _check_steps(steps, what: str):
+    """`None` (the whole data) or a positive number of batches."""
+    if steps is None:
+        return None
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(
+            f"Expected `{what}` to be a positive integer or None. Received: {what}={steps!r}"
+        )
+    return int(steps)
+
+
+def _check_validation_freq(validation_freq) -> None:
+    """Keras's `validation_freq`: validate every N epochs, or after the listed (1-based) ones."""
+    if isinstance(validation_freq, (list, tuple, set)):
+        values = list(validation_freq)
+    elif isinstance(validation_freq, (int, np.integer)) and not isinstance(validation_freq, bool):
+        values = [validation_freq]
+    else:
+        raise ValueError(
+            f"Expected `validation_freq` to be a list or int. Received: "
+            f"validation_freq={validation_freq!r} of type {type(validation_freq)}"
+        )
+    if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in values):
+        raise ValueError(
+            "Expected `validation_freq` to be a positive integer or a list of positive epoch "
+            f"numbers. Received: validation_freq={validation_freq!r}"
+        )
+
+
+def should_validate(epoch: int, validation_freq) -> bool:
+    """Whether to validate after 0-based `epoch` (as Keras's `_should_eval`)."""
+    if isinstance(validation_freq, (list, tuple, set)):
+        return epoch + 1 in validation_freq
+    return (epoch + 1) % validation_freq == 0
 
 
 def _verbose(verbose) -> int:
