@@ -101,7 +101,7 @@ class Trainer:
                 f"Received: loss={args['loss']}"
             )
         weights = self._per_output(args["loss_weights"], names, "loss_weights", default=1.0)
-        self._loss_weights = [1.0 if w is None else float(w) for w in weights]
+        self._loss_weights = [_check_loss_weight(w) for w in weights]
         self._metric_ids = self._per_output_metrics(args["metrics"], names)
         self._weighted_metric_ids = self._per_output_metrics(args.get("weighted_metrics"), names)
         self._engine_compiled = False
@@ -580,6 +580,21 @@ def _check_batch_size(batch_size) -> int:
             f"Expected `batch_size` to be a positive integer. Received: batch_size={batch_size}"
         )
     return int(batch_size)
+
+
+def _check_loss_weight(weight) -> float:
+    """A NaN or infinite weight trained to a NaN loss; a string failed in `float()`."""
+    if weight is None:
+        return 1.0
+    try:
+        value = float(weight)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not np.isfinite(value):
+        raise ValueError(
+            f"Expected each of `loss_weights` to be a finite number. Received: {weight!r}"
+        )
+    return value
 
 
 def _check_integer(value, what: str) -> int:
