@@ -361,6 +361,19 @@ def test_error_bad_steps_for_evaluate_and_predict():
         _compiled().evaluate(x, y, steps=0, verbose=0)
 
 
+def test_batch_size_beyond_int64_is_one_batch_of_everything():
+    # A Python int of 2**63 or more did not fit the engine's int64 argument: pybind11 raised a
+    # TypeError that dumped every array it was given.
+    x, y = np.ones((4, 8), "float32"), np.eye(3)[[0, 1, 2, 0]]
+    model = _compiled()
+    expected = model.predict(x, batch_size=4, verbose=0)
+    for batch_size in (2**63, 10**30):
+        np.testing.assert_array_equal(model.predict(x, batch_size=batch_size, verbose=0),
+                                      expected)
+        assert np.isfinite(model.evaluate(x, y, batch_size=batch_size, verbose=0))
+    assert len(model.fit(x, y, batch_size=2**63, verbose=0).history["loss"]) == 1
+
+
 def test_validation_freq_list_names_epochs_as_keras():
     x, y = np.zeros((4, 8)), np.eye(3)[[0, 1, 2, 0]]
     history = _compiled().fit(x, y, epochs=3, validation_data=(x, y), validation_freq=[1, 3],

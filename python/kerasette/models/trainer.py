@@ -373,6 +373,7 @@ class Trainer:
             n = xs[0].shape[0]
         self._ready_engine(ys)
         graph = self._graph()
+        batch_size = _fit_batch(batch_size, n)
         batches = -(-n // batch_size)  # batches in one pass over the data
         steps = batches if steps_per_epoch is None else steps_per_epoch
         verbose = _verbose(verbose)
@@ -454,6 +455,7 @@ class Trainer:
         sw = self._prepare_sample_weight(sample_weight, None, ys, n)
         self._ready_engine(ys)
         graph = self._graph()
+        batch_size = _fit_batch(batch_size, n)
         total = -(-n // batch_size)
         if steps is not None:
             total = min(total, steps)
@@ -498,6 +500,7 @@ class Trainer:
         if steps is not None:
             n = min(n, steps * batch_size)
             xs = [a[:n] for a in xs]
+        batch_size = _fit_batch(batch_size, n)
         verbose = _verbose(verbose)
         total = -(-n // batch_size)
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
@@ -638,6 +641,12 @@ def should_validate(epoch: int, validation_freq) -> bool:
     if isinstance(validation_freq, (list, tuple, set)):
         return epoch + 1 in validation_freq
     return (epoch + 1) % validation_freq == 0
+
+
+def _fit_batch(batch_size: int, n: int) -> int:
+    """A batch larger than the data is the data: the same batches, and a size the engine's
+    int64 arithmetic can hold (a Python int of 2**63 did not fit its signature)."""
+    return min(batch_size, max(n, 1))
 
 
 def _verbose(verbose) -> int:
