@@ -61,7 +61,7 @@ class Sequential(Model):
                     f"Layer '{layer.name}' is already in the model; a Sequential model holds each "
                     "layer once."
                 )
-            taken = [l.name for l in self._layers]
+            taken = [existing.name for existing in self._layers]
             if self._input_layer is not None:
                 taken.append(self._input_layer.name)
             if layer.name in taken:
