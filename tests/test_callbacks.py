@@ -436,6 +436,16 @@ def test_callback_list_adds_defaults_and_params():
     assert all(cb.model is model for cb in cl.callbacks)
 
 
+def test_callback_list_flattens_and_refuses_non_callbacks():
+    # Keras 3 flattens `callbacks`, so one callback (not in a list) works; it raised "'History'
+    # object is not iterable", and `callbacks=[5]` an AttributeError about `set_model`.
+    history, stop = cbks.History(), cbks.EarlyStopping()
+    assert cbks.CallbackList(history).callbacks == [history]
+    assert cbks.CallbackList([[history], (stop,)]).callbacks == [history, stop]
+    with pytest.raises(TypeError, match=r"`callbacks` to hold .*Callback.* Received: 5 of type"):
+        cbks.CallbackList([history, 5])
+
+
 def test_needs_batch_hooks():
     def needs(callbacks):
         cl = cbks.CallbackList(callbacks, add_history=True, add_progbar=True, verbose=1,

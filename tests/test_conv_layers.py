@@ -533,6 +533,16 @@ def test_too_small_inputs_raise_naming_the_layer():
         layers.Conv2D(3, (3, 0))
     with pytest.raises(ValueError, match="padding"):
         layers.Conv2D(3, 3, padding="full")
+    # Keras takes pooling strides of 0 and divides by them when called (the engine did too:
+    # SIGFPE); a negative int padding would crop instead of pad.
+    with pytest.raises(ValueError, match=r"`strides`.*strides=0.*`value > 0`"):
+        layers.MaxPooling2D(2, strides=0)
+    with pytest.raises(ValueError, match=r"`strides`.*strides=\(1, 0\)"):
+        layers.AveragePooling2D(2, strides=(1, 0))
+    with pytest.raises(ValueError, match=r"`padding`.*padding=-1.*`value >= 0`"):
+        layers.ZeroPadding2D(-1)
+    with pytest.raises(ValueError, match=r"`cropping`.*cropping=-2"):
+        layers.Cropping2D(-2)
     # channels_first is converted at the edges (tests/test_channels_first.py): it builds.
     assert layers.Conv2D(3, 3, data_format="channels_first")(keras.Input((1, 5, 5))).shape == (
         None, 3, 3, 3)

@@ -129,3 +129,38 @@ def test_disconnected_graph_error():
     out = layers.Add()([a, b])
     with pytest.raises(ValueError, match="disconnected"):
         keras.Model(a, out)
+
+
+def test_duplicate_layer_names_are_refused():
+    # Weights are saved and matched by layer name: two layers of one name reloaded with each
+    # other's weights (a `.keras` round trip changed the predictions). Keras 3's messages.
+    inp = keras.Input((3,))
+    hidden = layers.Dense(2, name="d")(inp)
+    with pytest.raises(ValueError, match='The name "d" is used 2 times in the model'):
+        keras.Model(inp, layers.Dense(2, name="d")(hidden))
+    a, b = keras.Input((3,), name="x"), keras.Input((3,), name="x")
+    with pytest.raises(ValueError, match='The name "x" is used 2 times'):
+        keras.Model([a, b], layers.Subtract()([a, b]))
+    with pytest.raises(ValueError, match="Name 'd' is already the name of a layer"):
+        keras.Sequential([keras.Input((3,)), layers.Dense(2, name="d"), layers.Dense(2, name="d")])
+    # A layer called twice is one layer, not two of the same name.
+    shared = layers.Dense(3, name="shared")
+    model = keras.Model(inp, shared(shared(inp)))
+    assert [layer.name for layer in model.layers].count("shared") == 1
+
+
+@pytest.mark.parametrize("shape, message", [
+    ((0,), r"positive.*shape=\(0,\)"),  # used to crash the engine with SIGFPE
+    ((3, 0), r"positive.*shape=\(3, 0\)"),
+    ((3.5,), r"tuple of integers. Received: shape=\(3.5,\)"),  # used to become (3,)
+    (("4",), "tuple of integers"),
+])
+def test_input_shapes_that_cannot_work(shape, message):
+    with pytest.raises(ValueError, match=message):
+        keras.Input(shape)
+
+
+def test_sequential_built_from_zero_feature_data_raises():
+    model = keras.Sequential([layers.Dense(2)])
+    with pytest.raises(ValueError, match="positive"):
+        model.predict(np.ones((2, 0)), verbose=0)

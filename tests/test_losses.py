@@ -265,6 +265,26 @@ def test_names_and_config(name):
     assert cls().name == (fn_name if name != "LogCosh" else "log_cosh")
 
 
+@pytest.mark.parametrize("labels, shown", [([0, -1], "-1"), ([0, 3], "3"), ([0.5, 1], "0.5"),
+                                           ([np.nan, 1], "nan")])
+def test_sparse_reference_rejects_labels_outside_the_classes(labels, shown):
+    # The engine refuses these; the loss called directly read -1 as the last class (a silent
+    # wrong value) and raised numpy's IndexError for 3.
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    with pytest.raises(ValueError, match=f"label value of {shown} which is outside the valid "
+                                         r"range of \[0, 3\)"):
+        loss(np.array(labels), np.full((2, 3), 1 / 3))
+
+
+def test_non_finite_loss_weights_are_refused():
+    # A NaN weight trained to a NaN loss; a string failed in float() with no argument named.
+    model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])
+    for bad in (float("nan"), float("inf"), "a"):
+        with pytest.raises(ValueError, match="`loss_weights` to be a finite number"):
+            model.compile("sgd", "mse", loss_weights=[bad])
+        assert not model.compiled
+
+
 def test_cosine_similarity_axis():
     assert keras.losses.CosineSimilarity().get_config()["axis"] == -1
     with pytest.raises(NotImplementedError, match="axis"):

@@ -319,6 +319,8 @@ def test_get_functions():
 def test_argument_errors():
     with pytest.raises(ValueError, match=r"must be in \[0, 1\]"):
         metrics.Precision(thresholds=1.5)
+    with pytest.raises(ValueError, match=r"must be in \[0, 1\]. Received: \[nan\]"):
+        metrics.Precision(thresholds=float("nan"))  # used to count nothing as positive: 0.0
     with pytest.raises(NotImplementedError, match="single threshold"):
         metrics.Recall(thresholds=[0.3, 0.6])
     with pytest.raises(ValueError, match="`top_k`"):

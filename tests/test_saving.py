@@ -387,7 +387,47 @@ def test_load_weights_by_name_and_skip_mismatch(tmp_path):
         target.load_weights(tmp_path / "w.h5")
 
 
+def test_load_weights_reads_a_keras_archive(tmp_path, rng):
+    # Keras 3's `load_weights` takes a whole `.keras` file; it was opened as HDF5 and failed.
+    model = _mlp()
+    x = rng.normal(size=(4, 20)).astype("float32")
+    model.save(tmp_path / "m.keras")
+    other = _mlp()
+    other.load_weights(tmp_path / "m.keras")
+    np.testing.assert_array_equal(_predict(other, x), _predict(model, x))
+    wrong = keras.Sequential([keras.Input((20,)), layers.Dense(5), layers.Dense(16),
+                              layers.Dense(3)])
+    with pytest.raises(ValueError, match=r"Shape mismatch .*m\.keras.*\(20, 5\).*\(20, 32\)"):
+        wrong.load_weights(tmp_path / "m.keras")
+    with pytest.raises(ValueError, match="`by_name` is only supported"):
+        other.load_weights(tmp_path / "m.keras", by_name=True)
+
+
 # ---- safety ----
+def test_saving_an_unbuilt_model_keeps_the_existing_file(tmp_path, saved_mlp):
+    # `save_weights` of a model without weights wrote an empty file over the saved one.
+    model, path, _ = saved_mlp
+    weights = tmp_path / "good.weights.h5"
+    model.save_weights(weights)
+    files = {p: p.read_bytes() for p in (path, weights)}
+    unbuilt = keras.Sequential([layers.Dense(3)])
+    for save in (unbuilt.save_weights, unbuilt.save):
+        for target in files:
+            with pytest.raises(ValueError, match="has not been built yet"):
+                save(target)
+    assert {p: p.read_bytes() for p in files} == files
+
+
+def test_load_model_from_a_directory_raises_value_error(tmp_path):
+    # Keras 3 raises ValueError ("File format not supported"); h5py's OSError told of a file
+    # descriptor and errno 21.
+    for name in ("saved_model", "folder.h5", "folder.keras"):
+        (tmp_path / name).mkdir()
+        with pytest.raises(ValueError, match=f"{name}.*directory"):
+            keras.models.load_model(tmp_path / name)
+    with pytest.raises(ValueError, match="saved_model.*directory"):
+        _mlp().load_weights(tmp_path / "saved_model")
+
 def _write_config(path, layer_entry):
     with h5py.File(FIXTURES / "synthetic" / "min_seq_vlen.h5", "r") as src:
         config = json.loads(src.attrs["model_config"])

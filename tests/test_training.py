@@ -325,6 +325,66 @@ def test_error_bad_arguments():
         _compiled().fit(np.zeros((2, 8)), np.zeros((2, 3)), batch_size=0, verbose=0)
 
 
+@pytest.mark.parametrize("kwargs, error, message", [
+    # Keras's `range(initial_epoch, epochs)` raises TypeError; 2.5 used to run 2 epochs.
+    ({"epochs": 2.5}, TypeError, r"`epochs` to be an integer. Received: epochs=2.5"),
+    ({"epochs": "3"}, TypeError, r"epochs='3'"),
+    ({"initial_epoch": 0.5}, TypeError, "initial_epoch=0.5"),
+    # steps_per_epoch=0 used to train nothing and return an empty History.
+    ({"steps_per_epoch": 0}, ValueError, r"`steps_per_epoch` to be a positive integer or None"),
+    ({"steps_per_epoch": -1}, ValueError, "steps_per_epoch=-1"),
+    # validation_freq=0 raised ZeroDivisionError (as Keras does).
+    ({"validation_freq": 0}, ValueError, r"`validation_freq`.*validation_freq=0"),
+    ({"validation_freq": 1.5}, ValueError, r"list or int. Received: validation_freq=1.5"),
+    ({"validation_freq": [0, 2]}, ValueError, r"validation_freq=\[0, 2\]"),
+    # class_weight as a list raised AttributeError ('list' object has no attribute 'items'),
+    # a string key "invalid literal for int()", and a NaN weight trained to a NaN loss.
+    ({"class_weight": [1.0, 2.0, 1.0]}, ValueError, r"`class_weight` to be a dict"),
+    ({"class_weight": {"a": 1.0, 1: 2.0, 2: 1.0}}, ValueError, r"integer class indices.*'a'"),
+    ({"class_weight": {0: float("nan"), 1: 2.0, 2: 1.0}}, ValueError,
+     r"finite numbers. Received: class_weight\[0\]=nan"),
+])
+def test_error_bad_fit_arguments(kwargs, error, message):
+    x, y = np.zeros((4, 8)), np.eye(3)[[0, 1, 2, 0]]
+    with pytest.raises(error, match=message):
+        _compiled().fit(x, y, validation_data=(x, y), verbose=0, **kwargs)
+
+
+def test_error_bad_steps_for_evaluate_and_predict():
+    # A negative `steps` made predict fail inside numpy ("negative dimensions are not allowed")
+    # and evaluate return [] silently.
+    x, y = np.zeros((4, 8)), np.eye(3)[[0, 1, 2, 0]]
+    with pytest.raises(ValueError, match=r"`steps` to be a positive integer or None. Received: "
+                                         r"steps=-1"):
+        _compiled().predict(x, steps=-1, verbose=0)
+    with pytest.raises(ValueError, match="steps=0"):
+        _compiled().evaluate(x, y, steps=0, verbose=0)
+
+
+def test_batch_size_beyond_int64_is_one_batch_of_everything():
+    # A Python int of 2**63 or more did not fit the engine's int64 argument: pybind11 raised a
+    # TypeError that dumped every array it was given.
+    x, y = np.ones((4, 8), "float32"), np.eye(3)[[0, 1, 2, 0]]
+    model = _compiled()
+    expected = model.predict(x, batch_size=4, verbose=0)
+    for batch_size in (2**63, 10**30):
+        np.testing.assert_array_equal(model.predict(x, batch_size=batch_size, verbose=0),
+                                      expected)
+        assert np.isfinite(model.evaluate(x, y, batch_size=batch_size, verbose=0))
+    assert len(model.fit(x, y, batch_size=2**63, verbose=0).history["loss"]) == 1
+
+
+def test_validation_freq_list_names_epochs_as_keras():
+    x, y = np.zeros((4, 8)), np.eye(3)[[0, 1, 2, 0]]
+    history = _compiled().fit(x, y, epochs=3, validation_data=(x, y), validation_freq=[1, 3],
+                              verbose=0).history
+    assert len(history["loss"]) == 3 and len(history["val_loss"]) == 2
+    history = _compiled().fit(x, y, epochs=4, validation_data=(x, y), validation_freq=2,
+                              class_weight={0.0: 1.0, 1.0: 2.0, np.int64(2): 1.0},
+                              verbose=0).history
+    assert len(history["val_loss"]) == 2
+
+
 def test_steady_state_steps_allocate_nothing(rng):
     from kerasette import _core
 

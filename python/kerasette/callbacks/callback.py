@@ -124,6 +124,27 @@ def _pythonify_logs(logs) -> dict:
     return result
 
 
+def _flatten_callbacks(callbacks) -> list:
+    """Keras 3 flattens `callbacks` (`tree.flatten`): one callback or nested lists are fine.
+    Anything without the hooks is refused here rather than by an AttributeError mid-fit."""
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, (list, tuple)):
+        callbacks = [callbacks]
+    out = []
+    for cb in callbacks:
+        if isinstance(cb, (list, tuple)):
+            out += _flatten_callbacks(cb)
+        elif isinstance(cb, Callback) or hasattr(cb, "set_model"):
+            out.append(cb)
+        else:
+            raise TypeError(
+                "Expected `callbacks` to hold `keras.callbacks.Callback` instances. Received: "
+                f"{cb!r} of type {type(cb)}"
+            )
+    return out
+
+
 class CallbackList(Callback):
     """Container that calls every hook on each callback in turn.
 
@@ -152,7 +173,7 @@ class CallbackList(Callback):
         **params,
     ):
         super().__init__()
-        self.callbacks = list(callbacks) if callbacks else []
+        self.callbacks = _flatten_callbacks(callbacks)
         self._history = next((cb for cb in self.callbacks if isinstance(cb, History)), None)
         self._progbar = next((cb for cb in self.callbacks if isinstance(cb, ProgbarLogger)), None)
         if self._history is None and add_history:

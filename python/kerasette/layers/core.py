@@ -46,6 +46,13 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + normalize_shape(shape, "shape")
         else:
             raise ValueError("You must pass a `shape` argument to `Input`.")
+        if 0 in batch_shape[1:]:
+            # Keras takes a zero size and crashes in its kernels when called; a sample of no
+            # values has nothing to compute.
+            raise ValueError(
+                f"Expected every size of `shape` to be positive: a sample of 0 values has nothing "
+                f"to compute. Received: shape={batch_shape[1:]}"
+            )
         self._batch_input_shape = batch_shape
         self.batch_shape = batch_shape
         self.built = True

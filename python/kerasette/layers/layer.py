@@ -8,6 +8,7 @@ fills the weights from the layer's initializers.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections import defaultdict
 from typing import Any
@@ -43,9 +44,12 @@ def normalize_shape(shape: Any, what: str = "shape") -> tuple:
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
     try:
-        out = tuple(None if d is None else int(d) for d in shape)
-    except (TypeError, ValueError):
-        raise ValueError(f"Expected `{what}` to be a tuple of integers. Received: {what}={shape}")
+        out = tuple(None if d is None else operator.index(d) for d in shape)
+    except TypeError:
+        # `int()` would turn 3.5 into 3 and "3" into 3: a size must already be an integer.
+        raise ValueError(
+            f"Expected `{what}` to be a tuple of integers. Received: {what}={shape}"
+        ) from None
     for d in out:
         if d is not None and d < 0:
             raise ValueError(f"Expected `{what}` to hold non-negative sizes. Received: {what}={shape}")

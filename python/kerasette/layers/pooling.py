@@ -23,7 +23,9 @@ class BasePooling(Layer):
         n = self.rank
         self.pool_size = standardize_tuple(pool_size, n, "pool_size")
         strides = pool_size if strides is None else strides
-        self.strides = standardize_tuple(strides, n, "strides", allow_zero=True)
+        # Keras accepts `strides=0` here and fails on a division by zero when called; the
+        # engine's output-size formula divides by it too, so it is refused up front.
+        self.strides = standardize_tuple(strides, n, "strides")
         self.padding = standardize_padding(padding)
         self.data_format = standardize_data_format(data_format)
 

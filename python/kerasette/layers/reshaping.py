@@ -16,7 +16,8 @@ from kerasette.layers.layer import Layer
 def _pairs(value, what: str) -> tuple:
     """Keras's ((top, bottom), (left, right)) from an int, 2 ints or 2 pairs."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return ((value, value), (value, value))
+        pair = standardize_tuple(value, 2, what, allow_zero=True)
+        return (pair, pair)
     if hasattr(value, "__len__"):
         if len(value) != 2:
             raise ValueError(f"`{what}` should have two elements. Received: {what}={value}.")

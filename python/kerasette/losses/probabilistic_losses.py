@@ -99,6 +99,15 @@ def sparse_categorical_crossentropy(
             "Arguments `target` and `output` must have the same shape up until the last "
             f"dimension: target.shape={labels.shape}, output.shape={y_pred.shape}"
         )
+    # The engine's check: without it a label of -1 read the last class and 5 raised numpy's
+    # IndexError. Keras's TensorFlow backend fails these too (InvalidArgumentError).
+    bad = labels[(labels < 0) | (labels >= y_pred.shape[-1]) | (labels != np.floor(labels))]
+    if bad.size:
+        raise ValueError(
+            f"Received a label value of {bad.flat[0]:g} which is outside the valid range of "
+            f"[0, {y_pred.shape[-1]}) for sparse_categorical_crossentropy (labels must be "
+            "integers)"
+        )
     labels = labels.astype(np.int64)
     if from_logits:
         log_prob = _log_softmax(y_pred)

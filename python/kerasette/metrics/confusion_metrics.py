@@ -29,7 +29,7 @@ def _divide_no_nan(a, b):
 
 def _check_thresholds(thresholds: Union[float, Sequence[float]]) -> list:
     values = list(thresholds) if isinstance(thresholds, (list, tuple, np.ndarray)) else [thresholds]
-    invalid = [t for t in values if t is None or t < 0 or t > 1]
+    invalid = [t for t in values if t is None or not 0 <= t <= 1]  # NaN fails too
     if invalid:
         raise ValueError(f"Threshold values must be in [0, 1]. Received: {invalid}")
     return [float(t) for t in values]

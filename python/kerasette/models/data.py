@@ -96,6 +96,37 @@ def split_validation(arrays: list, fraction: float) -> tuple[list, list]:
     return train, val
 
 
+def check_class_weight(class_weight) -> dict:
+    """`class_weight` as `{int class: float weight}`; anything else names what is wrong."""
+    if not isinstance(class_weight, dict):
+        raise ValueError(
+            "Expected `class_weight` to be a dict mapping class indices to weights. Received: "
+            f"class_weight={class_weight!r} of type {type(class_weight)}"
+        )
+    out = {}
+    for cls, w in class_weight.items():
+        # An integral float key (from `np.unique` of float labels) finds its class in Keras,
+        # whose lookups hash 1.0 as 1.
+        integral = isinstance(cls, (int, np.integer)) or (
+            isinstance(cls, (float, np.floating)) and float(cls).is_integer())
+        if isinstance(cls, bool) or not integral:
+            raise ValueError(
+                "Expected the keys of `class_weight` to be integer class indices. Received: "
+                f"key {cls!r} of type {type(cls)} in class_weight={class_weight}"
+            )
+        try:
+            weight = float(w)
+        except (TypeError, ValueError):
+            weight = None
+        if weight is None or not np.isfinite(weight):
+            raise ValueError(
+                f"Expected the weights in `class_weight` to be finite numbers. Received: "
+                f"class_weight[{cls}]={w!r}"
+            )
+        out[int(cls)] = weight
+    return out
+
+
 def class_weights_to_sample_weights(y: np.ndarray, class_weight: dict) -> np.ndarray:
     if y.ndim > 1 and y.shape[-1] > 1:
         labels = np.argmax(y.reshape(y.shape[0], -1, y.shape[-1])[:, 0, :], axis=-1)
@@ -104,10 +135,11 @@ def class_weights_to_sample_weights(y: np.ndarray, class_weight: dict) -> np.nda
         if y.ndim > 1 and y.shape[-1] == 1:
             labels = np.round(labels)
     labels = labels.astype(np.int64)
+    class_weight = check_class_weight(class_weight)
     weights = np.ones(len(labels), dtype=np.float32)
     for cls, w in class_weight.items():
-        weights[labels == int(cls)] = float(w)
-    missing = set(np.unique(labels).tolist()) - {int(c) for c in class_weight}
+        weights[labels == cls] = w
+    missing = set(np.unique(labels).tolist()) - set(class_weight)
     if missing:
         raise ValueError(
             f"`class_weight` must contain all classes in the data. The classes {sorted(missing)} "

@@ -7,6 +7,8 @@ built through the same machinery.
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 from kerasette import _engine
@@ -76,6 +78,8 @@ class Model(Trainer, Layer):
                 )
         self._nodes = graph_nodes(self._inputs, self._outputs)
         self._layers_in_order = layer_order(self._inputs, self._outputs)
+        _check_unique_names(self._layers_in_order
+                            + [t._keras_history[0] for t in self._inputs])
         self._engine_graph = None
         self.built = True
 
@@ -334,6 +338,18 @@ class Model(Trainer, Layer):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _check_unique_names(layers) -> None:
+    """Keras's rule: weights are saved and loaded by layer name, so two layers of one model
+    sharing a name would load each other's weights."""
+    counts = collections.Counter(layer.name for layer in _unique(layers))
+    for name, count in counts.items():
+        if count > 1:
+            raise ValueError(
+                f'The name "{name}" is used {count} times in the model. All operation names '
+                "should be unique."
+            )
 
 
 def _unique(layers):

@@ -61,6 +61,15 @@ class Sequential(Model):
                     f"Layer '{layer.name}' is already in the model; a Sequential model holds each "
                     "layer once."
                 )
+            taken = [existing.name for existing in self._layers]
+            if self._input_layer is not None:
+                taken.append(self._input_layer.name)
+            if layer.name in taken:
+                raise ValueError(
+                    "All layers added to a Sequential model should have unique names. Name "
+                    f"'{layer.name}' is already the name of a layer in this model. Update the "
+                    "`name` argument to pass a unique name."
+                )
             self._layers.append(layer)
         else:
             raise ValueError(

@@ -23,7 +23,7 @@ def fit(model, x, *, epochs, verbose, callbacks, validation_data, shuffle, class
     """`Model.fit` on a batch source (its arguments already checked by `check_source_args`)."""
     from kerasette import callbacks as callbacks_module
     from kerasette.models.data_adapter import is_batch_source
-    from kerasette.models.trainer import _unpack_validation, _verbose
+    from kerasette.models.trainer import _unpack_validation, _verbose, should_validate
 
     if shuffle and not hasattr(x, "num_batches"):
         warnings.warn(
@@ -40,14 +40,14 @@ def fit(model, x, *, epochs, verbose, callbacks, validation_data, shuffle, class
     verbose = _verbose(verbose)
     cbs = callbacks_module.CallbackList(
         callbacks, add_history=True, add_progbar=verbose != 0, model=model,
-        verbose=verbose, epochs=int(epochs), steps=batches.num_batches)
+        verbose=verbose, epochs=epochs, steps=batches.num_batches)
     model.stop_training = False
     model._initial_epoch_override = None
     cbs.on_train_begin()
     if model._initial_epoch_override is not None:  # set by BackupAndRestore when resuming
         initial_epoch = model._initial_epoch_override
     logs = {}
-    for epoch in range(int(initial_epoch), int(epochs)):
+    for epoch in range(initial_epoch, epochs):
         if batches.exhausted:
             break  # a generator that ended has nothing left for another epoch
         if model._engine_compiled:
@@ -61,7 +61,7 @@ def fit(model, x, *, epochs, verbose, callbacks, validation_data, shuffle, class
             if model.stop_training:
                 break
         epoch_logs = dict(logs)
-        if val is not None and (epoch + 1) % int(validation_freq) == 0:
+        if val is not None and should_validate(epoch, validation_freq):
             epoch_logs.update(
                 validation_logs(model, val, cbs, validation_steps, validation_batch_size))
         cbs.on_epoch_end(epoch, epoch_logs)

@@ -101,7 +101,7 @@ class Trainer:
                 f"Received: loss={args['loss']}"
             )
         weights = self._per_output(args["loss_weights"], names, "loss_weights", default=1.0)
-        self._loss_weights = [1.0 if w is None else float(w) for w in weights]
+        self._loss_weights = [_check_loss_weight(w) for w in weights]
         self._metric_ids = self._per_output_metrics(args["metrics"], names)
         self._weighted_metric_ids = self._per_output_metrics(args.get("weighted_metrics"), names)
         self._engine_compiled = False
@@ -342,6 +342,11 @@ class Trainer:
 
         if not self.compiled:
             raise ValueError("You must call `compile()` before calling `fit()`.")
+        epochs = _check_integer(epochs, "epochs")
+        initial_epoch = _check_integer(initial_epoch, "initial_epoch")
+        steps_per_epoch = _check_steps(steps_per_epoch, "steps_per_epoch")
+        validation_steps = _check_steps(validation_steps, "validation_steps")
+        _check_validation_freq(validation_freq)
         if is_batch_source(x):
             check_source_args(x, y, sample_weight, class_weight, validation_split)
             return source_loop.fit(
@@ -351,7 +356,6 @@ class Trainer:
                 validation_steps=validation_steps, validation_freq=validation_freq,
                 validation_batch_size=validation_batch_size)
         batch_size = _check_batch_size(batch_size)
-        epochs = int(epochs)
         xs = self._prepare_inputs(x, check_finite=True)
         n = xs[0].shape[0]
         ys = self._prepare_targets(y, n)
@@ -369,8 +373,9 @@ class Trainer:
             n = xs[0].shape[0]
         self._ready_engine(ys)
         graph = self._graph()
+        batch_size = _fit_batch(batch_size, n)
         batches = -(-n // batch_size)  # batches in one pass over the data
-        steps = batches if steps_per_epoch is None else int(steps_per_epoch)
+        steps = batches if steps_per_epoch is None else steps_per_epoch
         verbose = _verbose(verbose)
         cbs = callbacks_module.CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, model=self,
@@ -389,7 +394,7 @@ class Trainer:
         # and starts (and shuffles) a new pass only when one ends; an epoch that reaches the end
         # of a pass stops there, with a warning.
         index, seen = None, batches
-        for epoch in range(int(initial_epoch), epochs):
+        for epoch in range(initial_epoch, epochs):
             graph.reset_metrics()
             cbs.on_epoch_begin(epoch)
             if steps_per_epoch is None or seen >= batches:
@@ -415,7 +420,7 @@ class Trainer:
                     break
             seen += step
             epoch_logs = dict(logs)
-            if val is not None and (epoch + 1) % int(validation_freq) == 0:
+            if val is not None and should_validate(epoch, validation_freq):
                 epoch_logs.update(source_loop.validation_logs(
                     self, val, cbs, validation_steps, validation_batch_size or batch_size))
             cbs.on_epoch_end(epoch, epoch_logs)
@@ -437,6 +442,7 @@ class Trainer:
 
         if not self.compiled:
             raise ValueError("You must call `compile()` before calling `evaluate()`.")
+        steps = _check_steps(steps, "steps")
         if is_batch_source(x):
             check_source_args(x, y, sample_weight)
             logs = source_loop.evaluate(self, EpochIterator(x, steps), _verbose(verbose),
@@ -449,9 +455,10 @@ class Trainer:
         sw = self._prepare_sample_weight(sample_weight, None, ys, n)
         self._ready_engine(ys)
         graph = self._graph()
+        batch_size = _fit_batch(batch_size, n)
         total = -(-n // batch_size)
         if steps is not None:
-            total = min(total, int(steps))
+            total = min(total, steps)
         if _callbacks is not None:
             cbs = _callbacks
         else:
@@ -482,6 +489,7 @@ class Trainer:
         """
         from kerasette import callbacks as callbacks_module
 
+        steps = _check_steps(steps, "steps")
         if is_batch_source(x):
             check_source_args(x)
             return source_loop.predict(self, EpochIterator(x, steps), _verbose(verbose),
@@ -490,8 +498,9 @@ class Trainer:
         xs = self._prepare_inputs(x)
         n = xs[0].shape[0]
         if steps is not None:
-            n = min(n, int(steps) * batch_size)
+            n = min(n, steps * batch_size)
             xs = [a[:n] for a in xs]
+        batch_size = _fit_batch(batch_size, n)
         verbose = _verbose(verbose)
         total = -(-n // batch_size)
         cbs = callbacks_module.CallbackList(callbacks, add_progbar=verbose != 0, model=self,
@@ -574,6 +583,70 @@ def _check_batch_size(batch_size) -> int:
             f"Expected `batch_size` to be a positive integer. Received: batch_size={batch_size}"
         )
     return int(batch_size)
+
+
+def _check_loss_weight(weight) -> float:
+    """A NaN or infinite weight trained to a NaN loss; a string failed in `float()`."""
+    if weight is None:
+        return 1.0
+    try:
+        value = float(weight)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not np.isfinite(value):
+        raise ValueError(
+            f"Expected each of `loss_weights` to be a finite number. Received: {weight!r}"
+        )
+    return value
+
+
+def _check_integer(value, what: str) -> int:
+    """An epoch count or index: `range()` in Keras's loop refuses anything but an integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"Expected `{what}` to be an integer. Received: {what}={value!r}")
+    return int(value)
+
+
+def _check_steps(steps, what: str):
+    """`None` (the whole data) or a positive number of batches."""
+    if steps is None:
+        return None
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(
+            f"Expected `{what}` to be a positive integer or None. Received: {what}={steps!r}"
+        )
+    return int(steps)
+
+
+def _check_validation_freq(validation_freq) -> None:
+    """Keras's `validation_freq`: validate every N epochs, or after the listed (1-based) ones."""
+    if isinstance(validation_freq, (list, tuple, set)):
+        values = list(validation_freq)
+    elif isinstance(validation_freq, (int, np.integer)) and not isinstance(validation_freq, bool):
+        values = [validation_freq]
+    else:
+        raise ValueError(
+            f"Expected `validation_freq` to be a list or int. Received: "
+            f"validation_freq={validation_freq!r} of type {type(validation_freq)}"
+        )
+    if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in values):
+        raise ValueError(
+            "Expected `validation_freq` to be a positive integer or a list of positive epoch "
+            f"numbers. Received: validation_freq={validation_freq!r}"
+        )
+
+
+def should_validate(epoch: int, validation_freq) -> bool:
+    """Whether to validate after 0-based `epoch` (as Keras's `_should_eval`)."""
+    if isinstance(validation_freq, (list, tuple, set)):
+        return epoch + 1 in validation_freq
+    return (epoch + 1) % validation_freq == 0
+
+
+def _fit_batch(batch_size: int, n: int) -> int:
+    """A batch larger than the data is the data: the same batches, and a size the engine's
+    int64 arithmetic can hold (a Python int of 2**63 did not fit its signature)."""
+    return min(batch_size, max(n, 1))
 
 
 def _verbose(verbose) -> int:

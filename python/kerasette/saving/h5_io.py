@@ -133,6 +133,12 @@ def open_for_reading(filepath: str) -> Iterator[h5py.File]:
     filepath = os.fspath(filepath)
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"No file or directory found at {filepath}")
+    if os.path.isdir(filepath):
+        # Keras's error for a folder (such as a TensorFlow SavedModel) given to `load_model`.
+        raise ValueError(
+            f"File format not supported: filepath={filepath} is a directory. kerasette reads "
+            "`.keras` zip files and HDF5 (`.h5`) files only."
+        )
     try:
         f = h5py.File(filepath, "r")
     except OSError as e:

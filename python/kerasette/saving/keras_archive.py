@@ -57,11 +57,6 @@ def _weights_bytes(model, include_optimizer: bool) -> bytes:
 def save_model_keras(model, filepath: str, overwrite: bool = True,
                      include_optimizer: bool = True) -> None:
     """Saves architecture, weights, compile arguments and optimizer state as a `.keras` zip."""
-    if not model.built:
-        raise ValueError(
-            f"The model '{model.name}' has not been built yet, so it has no weights to save. "
-            "Build it (or call it on data) first."
-        )
     metadata = {
         "keras_version": KERAS_VERSION,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
@@ -133,6 +128,19 @@ def _open_weights(weights: bytes, filepath: str) -> h5py.File:
         raise ValueError(
             f"The `{_WEIGHTS}` inside '{filepath}' is not a readable HDF5 file ({e})."
         ) from e
+
+
+def load_weights_keras(model, filepath: str, skip_mismatch: bool = False) -> None:
+    """Loads only the weights of a `.keras` archive into `model` (Keras 3's `load_weights`)."""
+    _, weights = _read_archive(filepath)
+    with _open_weights(weights, filepath) as f:
+        try:
+            if "layers" not in f:
+                raise ValueError(f"The `{_WEIGHTS}` inside '{filepath}' has no `layers` group.")
+            h5_weights.load_keras3_weights(f, model, filepath, skip_mismatch)
+        except (OSError, RuntimeError, KeyError) as e:
+            raise ValueError(f"'{filepath}' could not be read: it is truncated or corrupted "
+                             f"({e}).") from e
 
 
 def load_model_keras(filepath: str, custom_objects: dict | None = None, compile: bool = True):

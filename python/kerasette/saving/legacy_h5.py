@@ -36,11 +36,6 @@ def _write_model_file(path: str, model, include_optimizer: bool) -> None:
 def save_model_h5(model, filepath: str, overwrite: bool = True,
                   include_optimizer: bool = True) -> None:
     """Saves architecture, weights, compile arguments and optimizer state to `filepath`."""
-    if not model.built:
-        raise ValueError(
-            f"The model '{model.name}' has not been built yet, so it has no weights to save. "
-            "Build it (or call it on data) first."
-        )
     h5_io.atomic_write(filepath, overwrite,
                        lambda path: _write_model_file(path, model, include_optimizer))
 

@@ -71,6 +71,7 @@ def save_model(model, filepath, overwrite: bool = True, save_format: str | None 
         >>> model.save("model.keras")
     """
     filepath = str(os.fspath(filepath))
+    check_built(model)
     if _save_format(filepath, save_format) == "keras":
         return _keras_archive().save_model_keras(model, filepath, overwrite, include_optimizer)
     return _legacy_h5().save_model_h5(model, filepath, overwrite, include_optimizer)
@@ -112,17 +113,37 @@ def save_weights(model, filepath, overwrite: bool = True) -> None:
             "kerasette saves weights in HDF5: the file name must end in `.h5` (or "
             f"`.weights.h5` for Keras 3's layout). Received: filepath={filepath}"
         )
+    check_built(model)
     _legacy_h5().save_weights_h5(model, filepath, overwrite)
 
 
+def check_built(model) -> None:
+    """An unbuilt model has no weights: writing its file would replace a good one with nothing."""
+    if not model.built:
+        raise ValueError(
+            f"The model '{model.name}' has not been built yet, so it has no weights to save. "
+            "Build it (or call it on data) first."
+        )
+
+
 def load_weights(model, filepath, by_name: bool = False, skip_mismatch: bool = False) -> None:
-    """Loads weights from an HDF5 file written by kerasette, Keras 2 or Keras 3.
+    """Loads weights from an HDF5 file or `.keras` archive written by kerasette, Keras 2 or 3.
 
     Args:
         model: The model to fill.
-        filepath: A weights file, a full model file, or a Keras 3 `.weights.h5`.
-        by_name: Match layers by name instead of by position.
+        filepath: A weights file, a full model file (`.h5` or `.keras`), or a Keras 3
+            `.weights.h5`.
+        by_name: Match layers by name instead of by position (`.h5` files only).
         skip_mismatch: Skip (with a warning naming it) each layer whose saved weights do not
             fit, instead of raising.
     """
-    _legacy_h5().load_weights_h5(model, os.fspath(filepath), by_name, skip_mismatch)
+    filepath = str(os.fspath(filepath))
+    # Keras 3 reads the weights of a whole `.keras` archive too.
+    if filepath.lower().endswith(".keras") or _is_zip(filepath):
+        if by_name:
+            raise ValueError(
+                "Argument `by_name` is only supported for weights in the legacy `.h5` format. "
+                f"Received: filepath={filepath}, by_name=True"
+            )
+        return _keras_archive().load_weights_keras(model, filepath, skip_mismatch)
+    _legacy_h5().load_weights_h5(model, filepath, by_name, skip_mismatch)
