@@ -96,6 +96,15 @@ def split_validation(arrays: list, fraction: float) -> tuple[list, list]:
     return train, val
 
 
+def finite_number(value) -> float | None:
+    """`value` as a float, or None when it is not a finite number (NaN, inf, a string...)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
+
+
 def check_class_weight(class_weight) -> dict:
     """`class_weight` as `{int class: float weight}`; anything else names what is wrong."""
     if not isinstance(class_weight, dict):
@@ -114,11 +123,8 @@ def check_class_weight(class_weight) -> dict:
                 "Expected the keys of `class_weight` to be integer class indices. Received: "
                 f"key {cls!r} of type {type(cls)} in class_weight={class_weight}"
             )
-        try:
-            weight = float(w)
-        except (TypeError, ValueError):
-            weight = None
-        if weight is None or not np.isfinite(weight):
+        weight = finite_number(w)
+        if weight is None:
             raise ValueError(
                 f"Expected the weights in `class_weight` to be finite numbers. Received: "
                 f"class_weight[{cls}]={w!r}"

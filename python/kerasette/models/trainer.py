@@ -589,11 +589,8 @@ def _check_loss_weight(weight) -> float:
     """A NaN or infinite weight trained to a NaN loss; a string failed in `float()`."""
     if weight is None:
         return 1.0
-    try:
-        value = float(weight)
-    except (TypeError, ValueError):
-        value = None
-    if value is None or not np.isfinite(value):
+    value = data_utils.finite_number(weight)
+    if value is None:
         raise ValueError(
             f"Expected each of `loss_weights` to be a finite number. Received: {weight!r}"
         )
