@@ -265,6 +265,19 @@ def test_activation_get_and_serialize():
         activations.get(lambda x: x)
 
 
+def test_layer_activation_attribute_is_the_function():
+    # Keras keeps the function: course notebooks print `layer.activation.__name__`.
+    from kerasette import layers
+
+    assert layers.Dense(2).activation is activations.linear
+    assert layers.Dense(2, activation="relu").activation.__name__ == "relu"
+    assert layers.Conv2D(2, 3, activation=activations.tanh).activation is activations.tanh
+    assert layers.Activation("silu").activation.__name__ == "silu"  # Keras 3's name too
+    dense = layers.Dense(2, activation="softmax")
+    assert dense.get_config()["activation"] == "softmax"
+    assert layers.Dense.from_config(dense.get_config()).activation is activations.softmax
+
+
 def test_activation_values():
     x = np.array([-3.0, -1.0, 0.0, 1.0, 3.0], np.float32)
     np.testing.assert_allclose(activations.relu(x), [0, 0, 0, 1, 3])
