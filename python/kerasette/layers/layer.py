@@ -52,7 +52,50 @@ def normalize_shape(shape: Any, what: str = "shape") -> tuple:
     return out
 
 
-class Variable:
+def _value_op(name: str):
+    def op(self, *other):
+        return getattr(self.numpy(), name)(*other)
+
+    op.__name__ = name
+    return op
+
+
+class VariableValue:
+    """What a Keras variable does with its value: NumPy arithmetic, comparisons and conversions.
+
+    Keras 3 variables compute like tensors (`lr * 0.1`, `float(lr)`, `kernel.numpy()`); here the
+    value is a NumPy array or scalar read by `numpy()`, so each operator is NumPy's on that value.
+    Subclasses define `numpy()` and `assign(value)`.
+    """
+
+    @property
+    def value(self):
+        return self.numpy()
+
+    def __array__(self, dtype=None, copy=None):
+        a = np.asarray(self.numpy())
+        return a if dtype is None else a.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.numpy())
+
+    def __int__(self) -> int:
+        return int(self.numpy())
+
+    def __format__(self, spec: str) -> str:
+        return format(self.numpy(), spec)
+
+    # `==` stays identity here, so `weight in model.trainable_weights` still works; a scalar
+    # variable (the optimizer's) compares by value.
+    for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"):
+        locals()[f"__{_name}__"] = _value_op(f"__{_name}__")
+        locals()[f"__r{_name}__"] = _value_op(f"__r{_name}__")
+    for _name in ("lt", "le", "gt", "ge", "neg", "pos", "abs", "round"):
+        locals()[f"__{_name}__"] = _value_op(f"__{_name}__")
+    del _name
+
+
+class Variable(VariableValue):
     """A view of one weight of a built layer (its values live in the engine)."""
 
     def __init__(self, layer: "Layer", index: int):
@@ -90,10 +133,6 @@ class Variable:
                 f"shape {self.shape}."
             )
         self._layer._core.set_param(self._index, value)
-
-    def __array__(self, dtype=None, copy=None):
-        a = self.numpy()
-        return a if dtype is None else a.astype(dtype)
 
     def __repr__(self) -> str:
         return f"<Variable path={self.path}, shape={self.shape}, dtype=float32>"
