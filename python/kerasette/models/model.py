@@ -247,8 +247,9 @@ class Model(Trainer, Layer):
         weights = list(weights)
         if len(weights) != len(variables):
             raise ValueError(
-                f"You called `set_weights(weights)` on model '{self.name}' with a weight list of "
-                f"length {len(weights)}, but the model was expecting {len(variables)} weights."
+                # Keras's wording, which calls a model a layer here.
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of "
+                f"length {len(weights)}, but the layer was expecting {len(variables)} weights."
             )
         for var, value in zip(variables, weights):
             value = np.asarray(value)
