@@ -268,6 +268,19 @@ def test_model_checkpoint_missing_format_key(tmp_path):
         run_fit(FakeModel(), [ckpt], val_losses(1.0))
 
 
+def test_model_checkpoint_unknown_monitor_direction_raises_before_saving(tmp_path):
+    # Keras 3.15 works out the direction at the first epoch end, save_best_only or not: a monitor
+    # it cannot place raises there, before anything is written (no "Can save best model" warning).
+    for save_best_only in (True, False):
+        model = FakeModel()
+        ckpt = cbks.ModelCheckpoint(str(tmp_path / "m.keras"), monitor="val_missing",
+                                    save_best_only=save_best_only)
+        with pytest.raises(ValueError, match="ModelCheckpoint callback received "
+                                             "monitor=val_missing, but Keras isn't able"):
+            run_fit(model, [ckpt], val_losses(1.0))
+        assert model.saved == []
+
+
 # CSVLogger --------------------------------------------------------------------------------------
 
 
