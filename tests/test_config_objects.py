@@ -485,6 +485,12 @@ def test_schedule_values():
     assert warm(5) == pytest.approx(0.5)
     assert warm(10) == pytest.approx(1.0)
     assert warm(60) == pytest.approx(0.5)
+    # Keras 3.15's values at steps 0, 5, 10, 25 (and 0, 5, 10, 15, 25 with cycle).
+    poly = schedules.PolynomialDecay(0.1, 20, end_learning_rate=0.01, power=2.0)
+    assert [poly(s) for s in (0, 5, 10, 25)] == pytest.approx([0.1, 0.060625, 0.0325, 0.01])
+    cyc = schedules.PolynomialDecay(0.1, 10, end_learning_rate=0.01, power=0.5, cycle=True)
+    assert [cyc(s) for s in (0, 5, 10, 15, 25)] == pytest.approx(
+        [0.1, 0.07363961, 0.01, 0.055, 0.04674235], rel=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -494,6 +500,7 @@ def test_schedule_values():
         schedules.PiecewiseConstantDecay([5], [0.1, 0.01]),
         schedules.CosineDecay(0.1, 100, alpha=0.1, warmup_target=0.2, warmup_steps=5),
         schedules.InverseTimeDecay(0.1, 10, 0.5),
+        schedules.PolynomialDecay(0.1, 10, end_learning_rate=0.0, power=2.0, cycle=True),
     ],
     ids=lambda s: type(s).__name__,
 )
@@ -502,7 +509,7 @@ def test_schedule_round_trip_and_engine_attrs(schedule):
     assert type(schedule).from_config(config).get_config() == config
     assert schedules.deserialize(schedules.serialize(schedule)).get_config() == config
     attrs = schedule.engine_attrs()
-    assert attrs["schedule"] in ("exponential", "piecewise", "cosine", "inverse_time")
+    assert attrs["schedule"] in ("exponential", "piecewise", "cosine", "inverse_time", "polynomial")
     assert attrs["learning_rate"] == pytest.approx(float(schedule(0)))
 
 

@@ -211,7 +211,11 @@ def test_learning_rate_settable_between_steps(rng):
      lambda s: 0.1 if s <= 1 else (0.05 if s <= 2 else 0.01)),
     (lambda: keras.optimizers.schedules.CosineDecay(0.1, 4),
      lambda s: 0.1 * 0.5 * (1 + np.cos(np.pi * min(s, 4) / 4))),
-], ids=["exponential", "inverse_time", "piecewise", "cosine"])
+    (lambda: keras.optimizers.schedules.PolynomialDecay(0.1, 3, end_learning_rate=0.02, power=2.0),
+     lambda s: 0.08 * (1 - min(s, 3) / 3) ** 2 + 0.02),
+    (lambda: keras.optimizers.schedules.PolynomialDecay(0.1, 2, power=1.0, cycle=True),
+     lambda s: 0.0999 * (1 - s / (2 * max(1, np.ceil(s / 2)))) + 0.0001),
+], ids=["exponential", "inverse_time", "piecewise", "cosine", "polynomial", "polynomial_cycle"])
 def test_schedules_drive_sgd(schedule, expected, rng):
     x = rng.normal(size=(6, 4)).astype("float32")
     y = rng.normal(size=(6, 3)).astype("float32")
