@@ -83,7 +83,8 @@ class OptimizerVariable(VariableValue):
 
     def __repr__(self) -> str:
         # Keras shows the float32 value widened to a double: 0.009999999776482582 for 1e-2.
-        return f"<Variable path={self.path}, shape=(), dtype={self.dtype}, value={self.numpy().item()!r}>"
+        value = self.numpy().item()
+        return f"<Variable path={self.path}, shape=(), dtype={self.dtype}, value={value!r}>"
 
 
 class Optimizer:
