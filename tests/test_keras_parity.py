@@ -138,3 +138,10 @@ def test_top_k_accuracy_with_k_1_counts_ties_as_keras_in_top_k():
                   metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=1)])
     logs = model.evaluate(y_pred, labels, verbose=0, return_dict=True)
     assert logs["sparse_top_k_categorical_accuracy"] == pytest.approx(0.25)
+
+
+def test_misspelled_layer_argument_is_a_value_error():
+    # Keras 3.15: ValueError, with this message, for every layer.
+    with pytest.raises(ValueError, match=r"Unrecognized keyword arguments passed to Dense: "
+                                         r"\{'activaton': 'relu'\}"):
+        layers.Dense(3, activaton="relu")

@@ -185,8 +185,8 @@ class Layer:
         batch_size = kwargs.pop("batch_size", None)
         input_dim = kwargs.pop("input_dim", None)
         kwargs.pop("autocast", None)
-        if kwargs:
-            raise TypeError(
+        if kwargs:  # a ValueError in Keras 3 (a misspelled argument, e.g. `activaton=`)
+            raise ValueError(
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
             )
         if dtype is not None and _dtype_name(dtype) != "float32":
