@@ -325,6 +325,7 @@ def test_new_optimizers_same_on_every_isa(make, rng):
 def test_learning_rate_and_iterations_are_keras_variables(rng):
     # Keras 3.15 after two steps of Adam(0.01): custom callbacks read these with `.numpy()`,
     # `float()` and `.assign()`; the reprs below are Keras's, printed by the same script.
+    keras.backend.clear_session()  # so the optimizer's automatic name is "adam"
     model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
     model.compile(keras.optimizers.Adam(0.01), "mse")
     model.fit(np.zeros((8, 3)), np.zeros((8, 1)), batch_size=4, verbose=0)

@@ -13,7 +13,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from kerasette.layers.layer import VariableValue
+from kerasette.layers.layer import VariableValue, _snake_case, unique_name
 from kerasette.optimizers import schedules
 from kerasette.optimizers.schedules import LearningRateSchedule
 
@@ -150,7 +150,9 @@ class Optimizer:
                 f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
                 f"global_clipnorm={global_clipnorm}"
             )
-        self.name = name if name is not None else self.__class__.__name__.lower()
+        # Keras 3's automatic names, counted with the layers': `adam`, `adam_1`, `rm_sprop`.
+        self._automatic_name = name is None
+        self.name = unique_name(_snake_case(type(self).__name__)) if name is None else name
         self.weight_decay = (
             None if weight_decay is None else _check_non_negative(weight_decay, "weight_decay")
         )
