@@ -283,6 +283,18 @@ def test_summary_text_matches_keras(monkeypatch, capsys):
     assert capsys.readouterr().out == expected
 
 
+def test_unbuilt_summary_marks_only_layers_keras_builds_lazily(capsys):
+    # Keras 3.15's rows for this model before it has an input shape: a layer whose class has no
+    # `build` (pooling, ReLU, Dropout, Activation) is built from its construction and shows "0".
+    keras.Sequential([layers.Conv2D(2, 3, name="conv"), layers.MaxPooling2D(name="pool"),
+                      layers.ReLU(name="relu"), layers.Flatten(name="flat"),
+                      layers.Dropout(0.1, name="drop"), layers.Dense(2, name="out"),
+                      layers.Activation("softmax", name="act")], name="lazy").summary()
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("\u2502")]
+    assert [row.split("\u2502")[3].strip() for row in rows] == [
+        "0 (unbuilt)", "0", "0", "0 (unbuilt)", "0", "0 (unbuilt)", "0"]
+
+
 def test_summary_print_fn_gets_the_whole_table_once():
     lines = []
     keras.Sequential([keras.Input((4,)), layers.Dense(3)]).summary(print_fn=lines.append)

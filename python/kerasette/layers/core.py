@@ -165,6 +165,8 @@ class Activation(Layer):
         >>> layer = Activation("relu")
     """
 
+    _keras_built_at_init = True
+
     _engine_kind = "activation"
 
     def __init__(self, activation, **kwargs):
@@ -191,6 +193,8 @@ class Dropout(Layer):
         noise_shape: not supported (must be None).
         seed: integer seed of the mask.
     """
+
+    _keras_built_at_init = True
 
     _engine_kind = "dropout"
 
@@ -251,6 +255,8 @@ class Reshape(Layer):
     Example:
         >>> layer = Reshape((7, 7, 16))
     """
+
+    _keras_built_at_init = True
 
     _engine_kind = "reshape"
 

@@ -178,6 +178,9 @@ class Layer:
 
     _engine_kind: str | None = None  # the engine's layer kind; None for layers with no engine part
     _keras_module = "keras.layers"  # the "module" of serialized configs, where Keras has the class
+    # Keras marks a layer whose class has no `build` built from its construction on; its summary
+    # then shows "0" parameters rather than "0 (unbuilt)" before the model has an input shape.
+    _keras_built_at_init = False
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype=None, **kwargs):
         input_shape = kwargs.pop("input_shape", None)
