@@ -253,10 +253,12 @@ def test_regularizer_validation():
 
 
 def test_activation_get_and_serialize():
-    assert activations.get(None) == "linear"
-    assert activations.get("relu") == "relu"
-    assert activations.get(activations.tanh) == "tanh"
-    assert activations.get("silu") == activations.get("swish")
+    # Keras's `get` returns the function; the name is `serialize`'s.
+    assert activations.get(None) is activations.linear
+    assert activations.get("relu") is activations.relu and activations.get("relu").__name__ == "relu"
+    assert activations.get(activations.tanh) is activations.tanh
+    assert activations.get("silu") is activations.get("swish")
+    assert activations.serialize("silu") == activations.serialize(activations.silu) == "swish"
     assert activations.serialize(activations.gelu) == "gelu"
     assert activations.deserialize("relu") is activations.relu
     with pytest.raises(ValueError, match="relu"):
