@@ -1,8 +1,9 @@
 """Activation functions: NumPy references of the ones the compiled engine runs, and name lookup.
 
 Layers never call these functions during training: they hand the engine an activation *name*
-(`serialize(activation)`), and the engine runs its own kernel. The NumPy versions here follow Keras 3's
-formulas and serve as references in tests and for users who want to apply one to an array.
+(`serialize(activation)`), and the engine runs its own kernel. The NumPy versions here follow
+Keras 3's formulas and serve as references in tests and for users who want to apply one to an
+array.
 """
 
 from __future__ import annotations
