@@ -766,6 +766,26 @@ def test_to_json_carries_build_and_compile_config_and_model_from_json_compiles(r
     assert functional["build_config"] == {"input_shape": None}
 
 
+def test_get_compile_config_build_config_and_compile_from_config():
+    # Keras 3.15's values for the same model (the keras.io getting-started guide's calls).
+    model = keras.Sequential([keras.Input((8, 8, 1)), layers.Flatten(), layers.Dense(10)])
+    assert model.get_compile_config() is None
+    assert model.get_build_config() == {"input_shape": (None, 8, 8, 1)}
+    assert keras.Sequential([layers.Dense(1)]).get_build_config() is None
+    assert _two_branch_model().get_build_config() == {"input_shape": None}
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy())
+    config = model.get_compile_config()
+    assert config["loss"] == {
+        "module": "keras.losses", "class_name": "SparseCategoricalCrossentropy",
+        "config": {"name": "sparse_categorical_crossentropy", "reduction": "sum_over_batch_size",
+                   "from_logits": False, "ignore_class": None},
+        "registered_name": None}
+    clone = keras.models.clone_model(model)
+    clone.compile_from_config(config)
+    assert clone.compiled and type(clone.optimizer).__name__ == "Adam"
+    assert clone.get_compile_config()["loss"] == config["loss"]
+
+
 def test_model_from_json_reads_keras3_and_tf_keras():
     convnet = keras.models.model_from_json((JSON_FIXTURES / "functional_keras3.json").read_text())
     assert [layer.name for layer in convnet.layers] == ["image", "conv", "pool", "flatten", "probs"]

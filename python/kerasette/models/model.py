@@ -322,6 +322,22 @@ class Model(Trainer, Layer):
 
         return h5_io.json_dumps(config_compat.to_json_config(self), **kwargs)
 
+    def get_compile_config(self) -> dict | None:
+        """The `compile` arguments as Keras 3 serializes them; `None` before `compile`."""
+        from kerasette.saving.training_config import keras3_compile_config
+
+        return keras3_compile_config(self) if self.compiled else None
+
+    def compile_from_config(self, config: dict) -> None:
+        """Compiles the model from `get_compile_config()` output (a fresh optimizer)."""
+        from kerasette.saving.training_config import compile_from_compile_config
+
+        compile_from_compile_config(self, config, None, "the compile config")
+
+    def get_build_config(self) -> dict | None:
+        """Keras 3's build config: a functional model is built by its inputs, so no shape."""
+        return {"input_shape": None}
+
     def get_config(self) -> dict:
         from kerasette.models.config import functional_config
 

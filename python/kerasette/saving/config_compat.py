@@ -209,14 +209,13 @@ def to_json_config(model, include_compile: bool = True) -> dict:
     the model class by them), `build_config` (a Sequential's input shape) and `compile_config`
     (the `compile` arguments, `{}` for an uncompiled model, as Keras 3 writes it; left out when
     `include_compile` is False)."""
-    from kerasette.models.sequential import Sequential
-    from kerasette.saving.training_config import keras3_compile_config
-
     entry = to_keras2_config(model)
     module = "keras" if entry["class_name"] == "Sequential" else "keras.src.models.functional"
     config = {"module": module, **entry, "registered_name": None}
-    input_shape = list(model.inputs[0].shape) if isinstance(model, Sequential) else None
-    config["build_config"] = {"input_shape": input_shape}
+    build_config = model.get_build_config()
+    if build_config and build_config["input_shape"] is not None:
+        build_config = {"input_shape": list(build_config["input_shape"])}
+    config["build_config"] = build_config
     if include_compile:
-        config["compile_config"] = keras3_compile_config(model) if model.compiled else {}
+        config["compile_config"] = model.get_compile_config() or {}
     return config
