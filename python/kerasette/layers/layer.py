@@ -135,7 +135,8 @@ class Variable(VariableValue):
         self._layer._core.set_param(self._index, value)
 
     def __repr__(self) -> str:
-        return f"<Variable path={self.path}, shape={self.shape}, dtype=float32>"
+        return (f"<Variable path={self.path}, shape={self.shape}, dtype=float32, "
+                f"value={self.numpy()}>")
 
 
 class KerasTensor:
@@ -385,6 +386,25 @@ class Layer:
     @property
     def variables(self) -> list:
         return self.weights
+
+    @property
+    def trainable_variables(self) -> list:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return self.non_trainable_weights
+
+    @property
+    def losses(self) -> list:
+        """The weight regularization penalties, one float32 scalar per regularized weight (as
+        Keras lists them outside a call; activity penalties exist only inside training)."""
+        out = []
+        for weight in self.weights:
+            reg = self._regularizers.get(weight.name)
+            if reg is not None:
+                out.append(np.float32(reg(weight.numpy())))
+        return out
 
     def get_weights(self) -> list:
         return [w.numpy() for w in self.weights]

@@ -230,6 +230,10 @@ class Model(Trainer, Layer):
         return [w for w in self.weights if id(w._layer) * 1000 + w._index not in trainable]
 
     @property
+    def losses(self) -> list:
+        return [loss for layer in _unique(self.layers) for loss in layer.losses]
+
+    @property
     def trainable(self) -> bool:
         return self._trainable
 
