@@ -387,3 +387,9 @@ def test_stateful_update_state_result_reset_state_match_keras():
     assert acc.result() == pytest.approx(1 / 3, abs=1e-6)
     with pytest.raises(NotImplementedError, match="sample_weight"):
         m.Precision().update_state(b_t, b_p, sample_weight=[1, 1, 1, 1])
+
+
+def test_metric_repr_as_keras():
+    # Keras 3.15 prints `[<Precision name=precision_1>]` when a script prints compile's metrics.
+    assert repr(metrics.SparseTopKCategoricalAccuracy(k=2, name="top2")) == (
+        "<SparseTopKCategoricalAccuracy name=top2>")

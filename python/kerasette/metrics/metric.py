@@ -95,4 +95,4 @@ class Metric:
         return self.result()
 
     def __repr__(self) -> str:
-        return f"<{self.__class__.__name__} name={self.name!r}>"
+        return f"<{self.__class__.__name__} name={self.name}>"  # Keras prints the name bare
