@@ -255,7 +255,8 @@ def test_regularizer_validation():
 def test_activation_get_and_serialize():
     # Keras's `get` returns the function; the name is `serialize`'s.
     assert activations.get(None) is activations.linear
-    assert activations.get("relu") is activations.relu and activations.get("relu").__name__ == "relu"
+    assert activations.get("relu") is activations.relu
+    assert activations.get("relu").__name__ == "relu"
     assert activations.get(activations.tanh) is activations.tanh
     assert activations.get("silu") is activations.get("swish")
     assert activations.serialize("silu") == activations.serialize(activations.silu) == "swish"
