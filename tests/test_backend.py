@@ -37,3 +37,28 @@ def test_layers_report_float32_dtypes():
     layer = layers.Dense(2)
     assert (layer.dtype, layer.compute_dtype, layer.variable_dtype) == ("float32",) * 3
     assert keras.Sequential([keras.Input((3,)), layer]).dtype == "float32"
+
+
+def test_ops_numpy_functions_with_keras_dtypes():
+    # Keras 3.15 (TensorFlow backend) on the same calls: the dtypes and shapes below are its.
+    import numpy as np
+
+    ops = keras.ops
+    p = np.array([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]], dtype="float32")
+    assert ops.argmax(p, axis=-1).tolist() == [1, 0] and ops.argmax(p).dtype == np.int32
+    assert ops.argmin(p, axis=1).dtype == np.int32 and ops.argsort(p).dtype == np.int32
+    values, indices = ops.top_k(p, 2)
+    assert indices.tolist() == [[1, 2], [0, 1]] and indices.dtype == np.int32
+    np.testing.assert_allclose(values, [[0.7, 0.2], [0.5, 0.3]])
+    assert ops.convert_to_tensor([1, 2]).dtype == np.int32
+    assert ops.convert_to_tensor([1.0, 2.0]).dtype == np.float32
+    assert ops.convert_to_numpy(p) is p
+    for out in (ops.add(p, 1), ops.multiply(p, 2), ops.power(p, 2), ops.where(p > 0.3, p, 0.0),
+                ops.mean(p), ops.sum(p, axis=1, keepdims=True), ops.norm(p), ops.logsumexp(p)):
+        assert out.dtype == np.float32
+    assert ops.sum(p, axis=1, keepdims=True).shape == (2, 1)
+    assert ops.one_hot(np.array([0, 2]), 3).tolist() == [[1, 0, 0], [0, 0, 1]]
+    assert ops.count_nonzero(p > 0.25).dtype == np.int32 and ops.arange(3).dtype == np.int32
+    assert ops.equal(ops.argmax(p, -1), np.array([1, 0])).all()
+    np.testing.assert_allclose(ops.softmax(p).sum(axis=-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(ops.log_softmax(p), np.log(ops.softmax(p)), rtol=1e-5)

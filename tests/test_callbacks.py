@@ -268,6 +268,19 @@ def test_model_checkpoint_missing_format_key(tmp_path):
         run_fit(FakeModel(), [ckpt], val_losses(1.0))
 
 
+def test_model_checkpoint_unknown_monitor_direction_raises_before_saving(tmp_path):
+    # Keras 3.15 works out the direction at the first epoch end, save_best_only or not: a monitor
+    # it cannot place raises there, before anything is written (no "Can save best model" warning).
+    for save_best_only in (True, False):
+        model = FakeModel()
+        ckpt = cbks.ModelCheckpoint(str(tmp_path / "m.keras"), monitor="val_missing",
+                                    save_best_only=save_best_only)
+        with pytest.raises(ValueError, match="ModelCheckpoint callback received "
+                                             "monitor=val_missing, but Keras isn't able"):
+            run_fit(model, [ckpt], val_losses(1.0))
+        assert model.saved == []
+
+
 # CSVLogger --------------------------------------------------------------------------------------
 
 
@@ -371,6 +384,21 @@ def test_reduce_lr_on_plateau_improvement_resets_and_rejects_factor():
     assert model.optimizer.learning_rate == 1.0
     with pytest.raises(ValueError, match="does not support a factor >= 1.0"):
         cbks.ReduceLROnPlateau(factor=1.0)
+
+
+def test_reduce_lr_on_plateau_infers_direction_as_keras3():
+    # Keras 3.15's ReduceLROnPlateau infers the direction like EarlyStopping: a rising val_auc is
+    # improving (Keras 2's rule, "max only for names with 'acc'", cut the rate here), and a
+    # monitor it cannot place raises at the first epoch end.
+    model = FakeModel(learning_rate=1.0)
+    rlr = cbks.ReduceLROnPlateau(monitor="val_auc", factor=0.5, patience=1)
+    run_fit(model, [rlr], [{"val_auc": v} for v in (0.6, 0.7, 0.8, 0.8)])
+    assert model.history.history["learning_rate"] == [1.0, 1.0, 1.0, 1.0]
+    assert model.optimizer.learning_rate == 0.5 and rlr.best == 0.8
+    with pytest.raises(ValueError, match="ReduceLROnPlateau callback received monitor=val_foo"):
+        run_fit(FakeModel(), [cbks.ReduceLROnPlateau(monitor="val_foo")], [{"val_foo": 1.0}])
+    with pytest.warns(UserWarning, match="ReduceLROnPlateau mode 'bogus' is unknown"):
+        assert cbks.ReduceLROnPlateau(mode="bogus").mode == "auto"
 
 
 def test_learning_rate_scheduler_sets_lr(capsys):

@@ -253,16 +253,32 @@ def test_regularizer_validation():
 
 
 def test_activation_get_and_serialize():
-    assert activations.get(None) == "linear"
-    assert activations.get("relu") == "relu"
-    assert activations.get(activations.tanh) == "tanh"
-    assert activations.get("silu") == activations.get("swish")
+    # Keras's `get` returns the function; the name is `serialize`'s.
+    assert activations.get(None) is activations.linear
+    assert activations.get("relu") is activations.relu
+    assert activations.get("relu").__name__ == "relu"
+    assert activations.get(activations.tanh) is activations.tanh
+    assert activations.get("silu") is activations.get("swish")
+    assert activations.serialize("silu") == activations.serialize(activations.silu) == "swish"
     assert activations.serialize(activations.gelu) == "gelu"
     assert activations.deserialize("relu") is activations.relu
     with pytest.raises(ValueError, match="relu"):
         activations.get("rellu")
     with pytest.raises(ValueError, match="compiled engine"):
         activations.get(lambda x: x)
+
+
+def test_layer_activation_attribute_is_the_function():
+    # Keras keeps the function: course notebooks print `layer.activation.__name__`.
+    from kerasette import layers
+
+    assert layers.Dense(2).activation is activations.linear
+    assert layers.Dense(2, activation="relu").activation.__name__ == "relu"
+    assert layers.Conv2D(2, 3, activation=activations.tanh).activation is activations.tanh
+    assert layers.Activation("silu").activation.__name__ == "silu"  # Keras 3's name too
+    dense = layers.Dense(2, activation="softmax")
+    assert dense.get_config()["activation"] == "softmax"
+    assert layers.Dense.from_config(dense.get_config()).activation is activations.softmax
 
 
 def test_activation_values():
@@ -472,6 +488,12 @@ def test_schedule_values():
     assert warm(5) == pytest.approx(0.5)
     assert warm(10) == pytest.approx(1.0)
     assert warm(60) == pytest.approx(0.5)
+    # Keras 3.15's values at steps 0, 5, 10, 25 (and 0, 5, 10, 15, 25 with cycle).
+    poly = schedules.PolynomialDecay(0.1, 20, end_learning_rate=0.01, power=2.0)
+    assert [poly(s) for s in (0, 5, 10, 25)] == pytest.approx([0.1, 0.060625, 0.0325, 0.01])
+    cyc = schedules.PolynomialDecay(0.1, 10, end_learning_rate=0.01, power=0.5, cycle=True)
+    assert [cyc(s) for s in (0, 5, 10, 15, 25)] == pytest.approx(
+        [0.1, 0.07363961, 0.01, 0.055, 0.04674235], rel=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -481,6 +503,7 @@ def test_schedule_values():
         schedules.PiecewiseConstantDecay([5], [0.1, 0.01]),
         schedules.CosineDecay(0.1, 100, alpha=0.1, warmup_target=0.2, warmup_steps=5),
         schedules.InverseTimeDecay(0.1, 10, 0.5),
+        schedules.PolynomialDecay(0.1, 10, end_learning_rate=0.0, power=2.0, cycle=True),
     ],
     ids=lambda s: type(s).__name__,
 )
@@ -489,7 +512,7 @@ def test_schedule_round_trip_and_engine_attrs(schedule):
     assert type(schedule).from_config(config).get_config() == config
     assert schedules.deserialize(schedules.serialize(schedule)).get_config() == config
     attrs = schedule.engine_attrs()
-    assert attrs["schedule"] in ("exponential", "piecewise", "cosine", "inverse_time")
+    assert attrs["schedule"] in ("exponential", "piecewise", "cosine", "inverse_time", "polynomial")
     assert attrs["learning_rate"] == pytest.approx(float(schedule(0)))
 
 
@@ -511,15 +534,15 @@ BASE_KEYS = [
 @pytest.mark.parametrize(
     "cls, name, lr, extra",
     [
-        (optimizers.SGD, "SGD", 0.01, {"momentum": 0.0, "nesterov": False}),
-        (optimizers.RMSprop, "rmsprop", 0.001,
+        (optimizers.SGD, "sgd", 0.01, {"momentum": 0.0, "nesterov": False}),
+        (optimizers.RMSprop, "rm_sprop", 0.001,
          {"rho": 0.9, "momentum": 0.0, "epsilon": 1e-07, "centered": False}),
         (optimizers.Adagrad, "adagrad", 0.001,
          {"initial_accumulator_value": 0.1, "epsilon": 1e-07}),
         (optimizers.Adadelta, "adadelta", 0.001, {"rho": 0.95, "epsilon": 1e-07}),
         (optimizers.Adam, "adam", 0.001,
          {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}),
-        (optimizers.AdamW, "adamw", 0.001,
+        (optimizers.AdamW, "adam_w", 0.001,
          {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False}),
         (optimizers.Nadam, "nadam", 0.001, {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07}),
         (optimizers.Adamax, "adamax", 0.001, {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-07}),
@@ -531,10 +554,13 @@ BASE_KEYS = [
     ],
 )  # fmt: skip
 def test_optimizer_defaults_match_keras3(cls, name, lr, extra):
+    from kerasette import backend
+
+    backend.clear_session()  # automatic names count from a fresh session, as in Keras
     opt = cls()
     config = opt.get_config()
     assert list(config) == BASE_KEYS + list(extra)
-    assert config["name"] == name
+    assert config["name"] == name and cls().name == f"{name}_1"
     assert config["learning_rate"] == pytest.approx(lr)
     assert config["weight_decay"] == (0.004 if cls is optimizers.AdamW else None)
     for key, value in extra.items():
@@ -569,11 +595,13 @@ def test_optimizer_reads_keras2_config():
 def test_optimizer_schedule_config_and_engine_spec():
     sched = schedules.ExponentialDecay(0.1, 100, 0.96, staircase=True)
     opt = optimizers.SGD(learning_rate=sched, momentum=0.9, clipnorm=1.0)
-    assert opt.learning_rate is sched
+    # Keras 3 shows a schedule's current value as `learning_rate` and keeps the schedule apart.
+    assert opt._learning_rate is sched
+    assert opt.learning_rate == np.float32(0.1)
     config = opt.get_config()
     assert config["learning_rate"]["class_name"] == "ExponentialDecay"
     again = optimizers.SGD.from_config(config)
-    assert isinstance(again.learning_rate, schedules.ExponentialDecay)
+    assert isinstance(again._learning_rate, schedules.ExponentialDecay)
     kind, attrs = opt.engine_spec()
     assert kind == "sgd"
     assert attrs["schedule"] == "exponential" and attrs["learning_rate"] == 0.1

@@ -138,3 +138,19 @@ def test_top_k_accuracy_with_k_1_counts_ties_as_keras_in_top_k():
                   metrics=[keras.metrics.SparseTopKCategoricalAccuracy(k=1)])
     logs = model.evaluate(y_pred, labels, verbose=0, return_dict=True)
     assert logs["sparse_top_k_categorical_accuracy"] == pytest.approx(0.25)
+
+
+def test_misspelled_layer_argument_is_a_value_error():
+    # Keras 3.15: ValueError, with this message, for every layer.
+    with pytest.raises(ValueError, match=r"Unrecognized keyword arguments passed to Dense: "
+                                         r"\{'activaton': 'relu'\}"):
+        layers.Dense(3, activaton="relu")
+
+
+def test_relu_layer_gives_positive_zero_below_the_threshold():
+    # Keras computes `relu part - slope * relu(threshold - x)`: +0 where the slope is 0, which
+    # NumPy prints as "0." (a product slope * (x - threshold) gave -0, printed "-0.").
+    x = np.array([[-1.0, -3.0, 0.5]], dtype=np.float32)
+    for layer in (layers.ReLU(), layers.ReLU(max_value=6.0), layers.ReLU(threshold=1.0)):
+        out = np.asarray(layer(x))
+        assert not np.signbit(out[out == 0]).any(), layer.get_config()

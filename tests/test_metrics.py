@@ -356,3 +356,42 @@ def test_save_and_load_keeps_the_metrics(tmp_path):
     loaded = keras.models.load_model(tmp_path / "m.h5")
     after = loaded.evaluate(p, y, batch_size=BATCH, verbose=0, return_dict=True)
     assert after == before
+
+
+def test_stateful_update_state_result_reset_state_match_keras():
+    # Keras 3.15 on the same calls: two update_state batches, result(), reset_state(), and
+    # per-sample weights for the mean metrics.
+    m = keras.metrics
+    y1 = np.array([0, 1, 2, 1])
+    p1 = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.5, 0.3, 0.2], [0.1, 0.1, 0.8]])
+    sca = m.SparseCategoricalAccuracy()
+    sca.update_state(y1, p1)
+    sca.update_state(np.array([2, 0]), np.array([[0.1, 0.2, 0.7], [0.3, 0.6, 0.1]]))
+    assert sca.result() == np.float32(0.5) and sca.result().dtype == np.float32
+    sca.reset_state()
+    assert sca.result() == 0.0
+    sca.update_state(y1, p1, sample_weight=[1, 2, 0, 1])
+    assert sca.result() == pytest.approx(0.75)
+    b_t, b_p = np.array([[1], [0], [1], [1]]), np.array([[0.9], [0.6], [0.4], [0.7]])
+    expected = {"BinaryAccuracy": 0.666667, "Precision": 0.75, "Recall": 0.75, "AUC": 0.75,
+                "MeanSquaredError": 0.177083, "RootMeanSquaredError": 0.420813,
+                "MeanAbsoluteError": 0.375, "BinaryCrossentropy": 0.519266}
+    for name, value in expected.items():
+        metric = getattr(m, name)()
+        metric.update_state(b_t, b_p)
+        assert metric(np.array([[0], [1]]), np.array([[0.2], [0.55]])) == pytest.approx(
+            value, abs=1e-6), name
+    mse = m.MeanSquaredError()
+    mse.update_state([[1.0, 2.0], [3.0, 4.0]], [[1.5, 2.0], [2.0, 4.0]], sample_weight=[1.0, 3.0])
+    assert mse.result() == pytest.approx(0.40625)
+    acc = m.BinaryAccuracy()
+    acc.update_state(b_t, b_p, sample_weight=np.array([1, 1, 3, 1]))
+    assert acc.result() == pytest.approx(1 / 3, abs=1e-6)
+    with pytest.raises(NotImplementedError, match="sample_weight"):
+        m.Precision().update_state(b_t, b_p, sample_weight=[1, 1, 1, 1])
+
+
+def test_metric_repr_as_keras():
+    # Keras 3.15 prints `[<Precision name=precision_1>]` when a script prints compile's metrics.
+    assert repr(metrics.SparseTopKCategoricalAccuracy(k=2, name="top2")) == (
+        "<SparseTopKCategoricalAccuracy name=top2>")

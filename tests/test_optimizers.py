@@ -211,7 +211,11 @@ def test_learning_rate_settable_between_steps(rng):
      lambda s: 0.1 if s <= 1 else (0.05 if s <= 2 else 0.01)),
     (lambda: keras.optimizers.schedules.CosineDecay(0.1, 4),
      lambda s: 0.1 * 0.5 * (1 + np.cos(np.pi * min(s, 4) / 4))),
-], ids=["exponential", "inverse_time", "piecewise", "cosine"])
+    (lambda: keras.optimizers.schedules.PolynomialDecay(0.1, 3, end_learning_rate=0.02, power=2.0),
+     lambda s: 0.08 * (1 - min(s, 3) / 3) ** 2 + 0.02),
+    (lambda: keras.optimizers.schedules.PolynomialDecay(0.1, 2, power=1.0, cycle=True),
+     lambda s: 0.0999 * (1 - s / (2 * max(1, np.ceil(s / 2)))) + 0.0001),
+], ids=["exponential", "inverse_time", "piecewise", "cosine", "polynomial", "polynomial_cycle"])
 def test_schedules_drive_sgd(schedule, expected, rng):
     x = rng.normal(size=(6, 4)).astype("float32")
     y = rng.normal(size=(6, 3)).astype("float32")
@@ -316,3 +320,39 @@ def test_new_optimizers_same_on_every_isa(make, rng):
     for isa, weights in results.items():
         for a, b in zip(weights, results["generic"]):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6, err_msg=isa)
+
+
+def test_learning_rate_and_iterations_are_keras_variables(rng):
+    # Keras 3.15 after two steps of Adam(0.01): custom callbacks read these with `.numpy()`,
+    # `float()` and `.assign()`; the reprs below are Keras's, printed by the same script.
+    keras.backend.clear_session()  # so the optimizer's automatic name is "adam"
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.01), "mse")
+    model.fit(np.zeros((8, 3)), np.zeros((8, 1)), batch_size=4, verbose=0)
+    lr, it = model.optimizer.learning_rate, model.optimizer.iterations
+    assert repr(lr) == ("<Variable path=adam/learning_rate, shape=(), dtype=float32, "
+                        "value=0.009999999776482582>")
+    assert repr(it) == "<Variable path=adam/iteration, shape=(), dtype=int64, value=2>"
+    assert type(lr.numpy()) is np.float32 and type(it.numpy()) is np.int64
+    assert float(lr) == float(np.float32(0.01)) and int(it) == 2
+    assert lr * 2 == np.float32(0.02) and lr > 0.001 and round(lr, 3) == 0.01
+    assert (lr.name, lr.path, lr.shape, lr.dtype, lr.trainable) == (
+        "learning_rate", "adam/learning_rate", (), "float32", False)
+    lr.assign(0.5)  # reaches the running optimizer
+    assert model.optimizer._graph.learning_rate == 0.5 and lr == 0.5
+    model.optimizer.learning_rate = model.optimizer.learning_rate * 0.1
+    assert float(model.optimizer.learning_rate) == pytest.approx(0.05)
+
+
+def test_schedule_learning_rate_reads_as_current_value():
+    # Keras 3 shows a schedule's value at the current step (a scalar, not the schedule), and a
+    # second compile with the same optimizer keeps the schedule.
+    sched = keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
+    opt = keras.optimizers.SGD(sched)
+    assert opt.learning_rate == np.float32(0.1)
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(1)])
+    model.compile(opt, "mse")
+    model.fit(np.zeros((40, 3)), np.zeros((40, 1)), batch_size=4, verbose=0)
+    assert float(opt.learning_rate) == pytest.approx(0.05)
+    model.compile(opt, "mse")
+    assert opt.engine_spec()[1]["schedule"] == "exponential"

@@ -785,6 +785,47 @@ def test_to_json_has_the_keys_keras3_finds_the_class_by():
     assert functional["config"]["layers"][0]["config"]["batch_input_shape"] == [None, 4]
 
 
+def test_to_json_carries_build_and_compile_config_and_model_from_json_compiles(rng):
+    # Keras 3.15 writes both keys (compile_config {} when uncompiled), and its model_from_json
+    # compiles a model whose JSON has compile arguments: load_weights then evaluate just works.
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
+    config = json.loads(model.to_json())
+    assert config["build_config"] == {"input_shape": [None, 3]} and config["compile_config"] == {}
+    assert not keras.models.model_from_json(model.to_json()).compiled
+    model.compile("adam", "mse", metrics=["mae"])
+    compile_config = json.loads(model.to_json())["compile_config"]
+    assert compile_config["optimizer"]["class_name"] == "Adam"
+    assert {k: compile_config[k] for k in ("loss", "metrics", "loss_weights")} == {
+        "loss": "mse", "metrics": ["mae"], "loss_weights": None}
+    clone = keras.models.model_from_json(model.to_json())
+    assert clone.compiled and type(clone.optimizer).__name__ == "Adam"
+    clone.set_weights(model.get_weights())
+    x, y = rng.normal(size=(8, 3)), rng.normal(size=(8, 2))
+    assert clone.evaluate(x, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0))
+    functional = json.loads(_two_branch_model().to_json())
+    assert functional["build_config"] == {"input_shape": None}
+
+
+def test_get_compile_config_build_config_and_compile_from_config():
+    # Keras 3.15's values for the same model (the keras.io getting-started guide's calls).
+    model = keras.Sequential([keras.Input((8, 8, 1)), layers.Flatten(), layers.Dense(10)])
+    assert model.get_compile_config() is None
+    assert model.get_build_config() == {"input_shape": (None, 8, 8, 1)}
+    assert keras.Sequential([layers.Dense(1)]).get_build_config() is None
+    assert _two_branch_model().get_build_config() == {"input_shape": None}
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy())
+    config = model.get_compile_config()
+    assert config["loss"] == {
+        "module": "keras.losses", "class_name": "SparseCategoricalCrossentropy",
+        "config": {"name": "sparse_categorical_crossentropy", "reduction": "sum_over_batch_size",
+                   "from_logits": False, "ignore_class": None},
+        "registered_name": None}
+    clone = keras.models.clone_model(model)
+    clone.compile_from_config(config)
+    assert clone.compiled and type(clone.optimizer).__name__ == "Adam"
+    assert clone.get_compile_config()["loss"] == config["loss"]
+
+
 def test_model_from_json_reads_keras3_and_tf_keras():
     convnet = keras.models.model_from_json((JSON_FIXTURES / "functional_keras3.json").read_text())
     assert [layer.name for layer in convnet.layers] == ["image", "conv", "pool", "flatten", "probs"]

@@ -283,6 +283,18 @@ def test_summary_text_matches_keras(monkeypatch, capsys):
     assert capsys.readouterr().out == expected
 
 
+def test_unbuilt_summary_marks_only_layers_keras_builds_lazily(capsys):
+    # Keras 3.15's rows for this model before it has an input shape: a layer whose class has no
+    # `build` (pooling, ReLU, Dropout, Activation) is built from its construction and shows "0".
+    keras.Sequential([layers.Conv2D(2, 3, name="conv"), layers.MaxPooling2D(name="pool"),
+                      layers.ReLU(name="relu"), layers.Flatten(name="flat"),
+                      layers.Dropout(0.1, name="drop"), layers.Dense(2, name="out"),
+                      layers.Activation("softmax", name="act")], name="lazy").summary()
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("\u2502")]
+    assert [row.split("\u2502")[3].strip() for row in rows] == [
+        "0 (unbuilt)", "0", "0", "0 (unbuilt)", "0", "0 (unbuilt)", "0"]
+
+
 def test_summary_print_fn_gets_the_whole_table_once():
     lines = []
     keras.Sequential([keras.Input((4,)), layers.Dense(3)]).summary(print_fn=lines.append)
@@ -336,3 +348,23 @@ def test_dict_outputs_are_matched_and_returned_by_key():
         assert pred["zz"].shape == (10, 1) and pred["aa"].shape == (10, 2)
     single = keras.Model(inp, {"only": out_z})
     assert list(single.predict_on_batch(x)) == ["only"]
+
+
+def test_losses_variables_aliases_and_weight_repr():
+    # Keras 3.15: model.losses holds one penalty per regularized weight (activity penalties only
+    # inside a call); the *_variables names alias the *_weights; a weight's repr shows its value.
+    model = keras.Sequential([
+        keras.Input((4,)),
+        layers.Dense(3, kernel_initializer="ones", kernel_regularizer=keras.regularizers.l2(0.1),
+                     activity_regularizer=keras.regularizers.l1(0.01)),
+        layers.BatchNormalization(),
+        layers.Dense(1, kernel_initializer="ones", bias_regularizer=keras.regularizers.l1(0.5),
+                     bias_initializer="ones", name="out"),
+    ])
+    assert [float(v) for v in model.losses] == pytest.approx([0.1 * 12, 0.5])
+    assert model.losses[0].dtype == np.float32 and len(model.layers[0].losses) == 1
+    assert (len(model.trainable_variables), len(model.non_trainable_variables),
+            len(model.variables)) == (6, 2, 8)
+    assert len(model.layers[1].non_trainable_variables) == 2
+    bias = model.layers[2].bias
+    assert repr(bias) == "<Variable path=out/bias, shape=(1,), dtype=float32, value=[1.]>"

@@ -249,3 +249,35 @@ def test_plot_history_without_matplotlib(monkeypatch, tmp_path):
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(ImportError, match=re.escape("pip install kerasette[examples]")):
         utils.plot_history(HISTORY, tmp_path / "x.png")
+
+
+# Keras 3.15's `keras.utils.pad_sequences` on the same inputs (literals recorded from it).
+@pytest.mark.parametrize("kwargs, expected, dtype", [
+    ({}, [[0, 0, 1], [0, 2, 3], [4, 5, 6]], "int32"),
+    ({"maxlen": 2}, [[0, 1], [2, 3], [5, 6]], "int32"),
+    ({"maxlen": 2, "truncating": "post"}, [[0, 1], [2, 3], [4, 5]], "int32"),
+    ({"padding": "post", "value": -1}, [[1, -1, -1], [2, 3, -1], [4, 5, 6]], "int32"),
+    ({"maxlen": 4, "dtype": "float32", "value": 0.5},
+     [[0.5, 0.5, 0.5, 1.0], [0.5, 0.5, 2.0, 3.0], [0.5, 4.0, 5.0, 6.0]], "float32"),
+])
+def test_pad_sequences_matches_keras(kwargs, expected, dtype):
+    out = utils.pad_sequences([[1], [2, 3], [4, 5, 6]], **kwargs)
+    assert out.tolist() == expected and out.dtype == dtype
+
+
+def test_pad_sequences_empty_rows_sample_shape_and_errors():
+    from kerasette.preprocessing.sequence import pad_sequences
+
+    assert pad_sequences is utils.pad_sequences
+    assert utils.pad_sequences([[], [1, 2]]).tolist() == [[0, 0], [1, 2]]
+    assert utils.pad_sequences([[[1, 2]], [[3, 4], [5, 6]]]).tolist() == [
+        [[0, 0], [1, 2]], [[3, 4], [5, 6]]]
+    assert utils.pad_sequences([[1, 2]], maxlen=0).shape == (1, 0)  # Keras fails to broadcast
+    with pytest.raises(ValueError, match='Padding type "mid" not understood'):
+        utils.pad_sequences([[1]], padding="mid")
+    with pytest.raises(ValueError, match='Truncating type "x" not understood'):
+        utils.pad_sequences([[1]], truncating="x")
+    with pytest.raises(ValueError, match="You should set `dtype=object`"):
+        utils.pad_sequences([[1]], value="a")
+    with pytest.raises(ValueError, match="Found non-iterable: 1"):
+        utils.pad_sequences([1, 2])

@@ -18,8 +18,11 @@ struct ReluLayerKinks {
 };
 
 // Keras: where(x > threshold, x, 0), clipped to max_value, minus slope * relu(threshold - x).
+// Written as Keras's subtraction so that slope 0 gives +0 below the threshold (slope * (x - t)
+// gave -0, printed "-0." by NumPy).
 KS_RELU_FN float relu_layer_value(const ReluLayerKinks& k, float x) {
-  return x > k.threshold ? (x < k.max_value ? x : k.max_value) : k.slope * (x - k.threshold);
+  return x > k.threshold ? (x < k.max_value ? x : k.max_value)
+                         : 0.0f - k.slope * (k.threshold - x);
 }
 
 // dy/dx as Keras's ops give it at the kinks: 0 at x == threshold, 1 at x == max_value (clip keeps

@@ -37,6 +37,16 @@ double LearningRateSchedule::at(int64_t step_i) const {
     if (staircase) p = std::floor(p);
     return initial / (1.0 + decay_rate * p);
   }
+  if (kind == "polynomial") {
+    // Keras: past decay_steps the rate stays at the end value, or with `cycle` the period
+    // stretches to the next multiple of decay_steps (one period at step 0).
+    double steps = decay_steps, s = std::fmin(step, decay_steps);
+    if (cycle) {
+      steps = decay_steps * (step == 0 ? 1.0 : std::ceil(step / decay_steps));
+      s = step;
+    }
+    return (initial - end_learning_rate) * std::pow(1.0 - s / steps, power) + end_learning_rate;
+  }
   if (kind == "piecewise") {
     for (size_t i = 0; i < boundaries.size(); ++i)
       if (step <= boundaries[i]) return values[i];
@@ -64,6 +74,9 @@ Optimizer::Optimizer(const Attrs& a) {
   schedule.staircase = a.get_bool("staircase", false);
   schedule.warmup_target = a.get_float("warmup_target", -1.0);
   schedule.warmup_steps = a.get_float("warmup_steps", 0.0);
+  schedule.end_learning_rate = a.get_float("end_learning_rate", 0.0001);
+  schedule.power = a.get_float("power", 1.0);
+  schedule.cycle = a.get_bool("cycle", false);
   if (a.has("boundaries")) schedule.boundaries = a.get_floats("boundaries");
   if (a.has("values")) schedule.values = a.get_floats("values");
   weight_decay = a.get_float("weight_decay", 0.0);

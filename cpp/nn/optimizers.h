@@ -14,10 +14,12 @@ namespace kerasette {
 
 // Learning rate as a function of the iteration count (Keras's LearningRateSchedule classes).
 struct LearningRateSchedule {
-  std::string kind = "constant";  // constant | exponential | piecewise | cosine | inverse_time
+  // constant | exponential | piecewise | cosine | inverse_time | polynomial
+  std::string kind = "constant";
   double initial = 0.001, decay_steps = 1, decay_rate = 1, alpha = 0;
   double warmup_target = -1, warmup_steps = 0;
-  bool staircase = false;
+  double end_learning_rate = 0.0001, power = 1;  // polynomial
+  bool staircase = false, cycle = false;
   std::vector<double> boundaries, values;
   double at(int64_t step) const;
 };

@@ -14,7 +14,8 @@ from kerasette.layers import Input, InputLayer, Layer
 from kerasette.models import Model, Sequential
 
 _LAZY = {"activations", "applications", "backend", "callbacks", "config", "datasets",
-         "initializers", "losses", "metrics", "ops", "optimizers", "regularizers", "saving", "utils"}
+         "initializers", "losses", "metrics", "ops", "optimizers", "preprocessing", "regularizers",
+         "saving", "utils"}
 
 
 def __getattr__(name):
@@ -32,5 +33,5 @@ def __dir__():
 __all__ = [
     "Input", "InputLayer", "Layer", "Model", "Sequential", "activations", "backend", "callbacks",
     "config", "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers",
-    "regularizers", "saving", "utils", "__version__",
+    "preprocessing", "regularizers", "saving", "utils", "__version__",
 ]

@@ -1,8 +1,9 @@
 """Activation functions: NumPy references of the ones the compiled engine runs, and name lookup.
 
 Layers never call these functions during training: they hand the engine an activation *name*
-(`get(identifier)`), and the engine runs its own kernel. The NumPy versions here follow Keras 3's
-formulas and serve as references in tests and for users who want to apply one to an array.
+(`serialize(activation)`), and the engine runs its own kernel. The NumPy versions here follow
+Keras 3's formulas and serve as references in tests and for users who want to apply one to an
+array.
 """
 
 from __future__ import annotations
@@ -315,20 +316,22 @@ def _valid_names() -> list[str]:
     return sorted(set(_FUNCTIONS) | set(_ALIASES))
 
 
-def get(identifier: Union[str, Callable, None]) -> str:
-    """Returns the canonical activation name the engine runs.
+def get(identifier: Union[str, Callable, None]) -> Callable:
+    """Returns the activation function, as Keras does.
 
     Args:
-        identifier: `None` (meaning "linear"), a name such as `"relu"` or `"silu"`, or one of this
-            module's functions.
-
-    Returns:
-        The canonical name, e.g. `"swish"` for `"silu"`.
+        identifier: `None` (meaning "linear"), a name such as `"relu"` or `"silu"`, one of this
+            module's functions, or Keras 3's `{"class_name": "function", "config": "relu"}`.
 
     Example:
-        >>> get(None), get("silu"), get(relu)
-        ('linear', 'swish', 'relu')
+        >>> get("relu") is relu, get(None).__name__
+        (True, 'linear')
     """
+    return _FUNCTIONS[_canonical_name(identifier)]
+
+
+def _canonical_name(identifier: Union[str, Callable, None]) -> str:
+    """The canonical name the engine runs and configs hold: `"swish"` for `"silu"` or `silu`."""
     if identifier is None:
         return "linear"
     if isinstance(identifier, dict):
@@ -367,7 +370,7 @@ def serialize(activation: Union[str, Callable, None]) -> str:
         >>> serialize(relu)
         'relu'
     """
-    return get(activation)
+    return _canonical_name(activation)
 
 
 def deserialize(config: Union[str, dict], custom_objects: dict | None = None) -> Callable:
@@ -382,4 +385,4 @@ def deserialize(config: Union[str, dict], custom_objects: dict | None = None) ->
         >>> deserialize("relu") is relu
         True
     """
-    return _FUNCTIONS[get(config)]
+    return get(config)

@@ -114,6 +114,10 @@ class ModelCheckpoint(Callback):
             self._save_model(epoch=self._current_epoch, batch=batch, logs=logs)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:
+            # As Keras: at the first epoch end, with or without `save_best_only`, so a `monitor`
+            # whose direction cannot be inferred fails then, before anything is saved.
+            self._set_monitor_op()
         if self.save_freq == "epoch":
             self._save_model(epoch=epoch, batch=None, logs=logs)
 
@@ -138,7 +142,7 @@ class ModelCheckpoint(Callback):
                 stacklevel=3,
             )
             return True
-        if self.monitor_op is None:
+        if self.monitor_op is None:  # a batch-level save before the first epoch end
             self._set_monitor_op()
         # Keras 3 starts from no best value: the first epoch always saves ("improved from None").
         best_str = "None" if self.best is None else f"{self.best:.5f}"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Callable
 
 import numpy as np
 
 from kerasette.callbacks.callback import Callback, _print_msg
+from kerasette.callbacks.monitoring import _check_mode, _infer_mode
 
 
 def _read_learning_rate(optimizer) -> float:
@@ -71,7 +71,8 @@ class ReduceLROnPlateau(Callback):
         factor: Factor by which the learning rate is reduced, `new_lr = lr * factor`.
         patience: Number of epochs with no improvement after which the rate is reduced.
         verbose: 0 is quiet; 1 prints each reduction.
-        mode: One of `"auto"`, `"min"`, `"max"`; `"auto"` maximizes names containing "acc".
+        mode: One of `"auto"`, `"min"`, `"max"`; `"auto"` infers the direction from the metric,
+            as `EarlyStopping` does (Keras 3.15 shares the rule between its monitor callbacks).
         min_delta: Threshold for measuring the new optimum.
         cooldown: Number of epochs to wait after a reduction before resuming normal operation.
         min_lr: Lower bound on the learning rate.
@@ -101,29 +102,27 @@ class ReduceLROnPlateau(Callback):
         self.monitor = monitor
         self.factor = factor
         self.min_lr = min_lr
-        self.min_delta = min_delta
+        self.min_delta = abs(min_delta)
         self.patience = patience
         self.verbose = verbose
         self.cooldown = cooldown
-        if mode not in ("auto", "min", "max"):
-            warnings.warn(
-                f"Learning rate reduction mode {mode} is unknown, fallback to auto mode.",
-                stacklevel=2,
-            )
-            mode = "auto"
-        self.mode = mode
+        self.mode = _check_mode("ReduceLROnPlateau", mode)
+        self.monitor_op = None
         self._reset()
 
     def _reset(self):
-        # Keras's own rule here (unlike EarlyStopping): "auto" maximizes any name containing "acc".
-        if self.mode == "min" or (self.mode == "auto" and "acc" not in self.monitor):
-            self.monitor_op = lambda a, b: np.less(a, b - self.min_delta)
-            self.best = math.inf
-        else:
-            self.monitor_op = lambda a, b: np.greater(a, b + self.min_delta)
-            self.best = -math.inf
+        self.best = None  # Keras 3.15: the first monitored value is always an improvement
         self.cooldown_counter = 0
         self.wait = 0
+
+    def _set_monitor_op(self):
+        mode = self.mode if self.mode != "auto" else _infer_mode(
+            "ReduceLROnPlateau", self.monitor, self.model
+        )
+        self.monitor_op = np.less if mode == "min" else np.greater
+        if mode == "min":
+            # Signed, as Keras keeps it, so "better" is always `op(current - min_delta, best)`.
+            self.min_delta = -abs(self.min_delta)
 
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0
@@ -132,6 +131,8 @@ class ReduceLROnPlateau(Callback):
         self._reset()
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.monitor_op is None:  # delayed to the first epoch end, when the metrics exist
+            self._set_monitor_op()
         logs = logs if logs is not None else {}
         logs["learning_rate"] = _read_learning_rate(self.model.optimizer)
         current = logs.get(self.monitor)
@@ -145,7 +146,7 @@ class ReduceLROnPlateau(Callback):
         if self.in_cooldown():
             self.cooldown_counter -= 1
             self.wait = 0
-        if self.monitor_op(current, self.best):
+        if self.best is None or self.monitor_op(current - self.min_delta, self.best):
             self.best = current
             self.wait = 0
         elif not self.in_cooldown():

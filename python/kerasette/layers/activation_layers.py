@@ -20,6 +20,8 @@ class ReLU(Layer):
     `f(x) = min(x, max_value) if x > threshold else negative_slope * (x - threshold)`.
     """
 
+    _keras_built_at_init = True
+
     _engine_kind = "relu"
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
@@ -44,6 +46,8 @@ class ReLU(Layer):
 class LeakyReLU(Layer):
     """`f(x) = x if x >= 0 else negative_slope * x` (Keras 2 called the slope `alpha`)."""
 
+    _keras_built_at_init = True
+
     _engine_kind = "activation"
 
     def __init__(self, negative_slope=0.3, **kwargs):
@@ -64,6 +68,8 @@ class LeakyReLU(Layer):
 class ELU(Layer):
     """`f(x) = x if x > 0 else alpha * (exp(x) - 1)`."""
 
+    _keras_built_at_init = True
+
     _engine_kind = "activation"
 
     def __init__(self, alpha=1.0, **kwargs):
@@ -81,6 +87,8 @@ class ELU(Layer):
 
 class Softmax(Layer):
     """Softmax over the last axis."""
+
+    _keras_built_at_init = True
 
     _engine_kind = "activation"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kerasette import activations
 from kerasette.config import image_data_format
 from kerasette.layers.core import KernelBiasLayer
 
@@ -120,7 +121,7 @@ class BaseConv(KernelBiasLayer):
             "rank": self.rank, "filters": self.filters, "kernel_size": list(self.kernel_size),
             "strides": list(self.strides), "dilation_rate": list(self.dilation_rate),
             "padding": self.padding, "groups": self.groups, "use_bias": self.use_bias,
-            "activation": self.activation,
+            "activation": activations.serialize(self.activation),
         }
 
     def get_config(self) -> dict:

@@ -88,7 +88,8 @@ class KernelBiasLayer(Layer):
     def _set_kernel_bias_args(self, activation, use_bias, kernel_initializer, bias_initializer,
                               kernel_regularizer, bias_regularizer, activity_regularizer,
                               kernel_constraint, bias_constraint) -> None:
-        self.activation = activations.get(activation)
+        # The function, as Keras keeps it (`layer.activation.__name__`); the engine gets its name.
+        self.activation = activations.deserialize(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
@@ -155,7 +156,7 @@ class Dense(KernelBiasLayer):
 
     def engine_attrs(self) -> dict:
         return {"units": self.units, "use_bias": self.use_bias,
-                "activation": self.activation}
+                "activation": activations.serialize(self.activation)}
 
     def get_config(self) -> dict:
         return {**super().get_config(), "units": self.units, **self._kernel_bias_config()}
@@ -171,14 +172,16 @@ class Activation(Layer):
         >>> layer = Activation("relu")
     """
 
+    _keras_built_at_init = True
+
     _engine_kind = "activation"
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
-        self.activation = activations.get(activation)
+        self.activation = activations.deserialize(activation)
 
     def engine_attrs(self) -> dict:
-        return {"activation": self.activation}
+        return {"activation": activations.serialize(self.activation)}
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -197,6 +200,8 @@ class Dropout(Layer):
         noise_shape: not supported (must be None).
         seed: integer seed of the mask.
     """
+
+    _keras_built_at_init = True
 
     _engine_kind = "dropout"
 
@@ -257,6 +262,8 @@ class Reshape(Layer):
     Example:
         >>> layer = Reshape((7, 7, 16))
     """
+
+    _keras_built_at_init = True
 
     _engine_kind = "reshape"
 

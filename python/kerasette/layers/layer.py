@@ -56,7 +56,50 @@ def normalize_shape(shape: Any, what: str = "shape") -> tuple:
     return out
 
 
-class Variable:
+def _value_op(name: str):
+    def op(self, *other):
+        return getattr(self.numpy(), name)(*other)
+
+    op.__name__ = name
+    return op
+
+
+class VariableValue:
+    """What a Keras variable does with its value: NumPy arithmetic, comparisons and conversions.
+
+    Keras 3 variables compute like tensors (`lr * 0.1`, `float(lr)`, `kernel.numpy()`); here the
+    value is a NumPy array or scalar read by `numpy()`, so each operator is NumPy's on that value.
+    Subclasses define `numpy()` and `assign(value)`.
+    """
+
+    @property
+    def value(self):
+        return self.numpy()
+
+    def __array__(self, dtype=None, copy=None):
+        a = np.asarray(self.numpy())
+        return a if dtype is None else a.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.numpy())
+
+    def __int__(self) -> int:
+        return int(self.numpy())
+
+    def __format__(self, spec: str) -> str:
+        return format(self.numpy(), spec)
+
+    # `==` stays identity here, so `weight in model.trainable_weights` still works; a scalar
+    # variable (the optimizer's) compares by value.
+    for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"):
+        locals()[f"__{_name}__"] = _value_op(f"__{_name}__")
+        locals()[f"__r{_name}__"] = _value_op(f"__r{_name}__")
+    for _name in ("lt", "le", "gt", "ge", "neg", "pos", "abs", "round"):
+        locals()[f"__{_name}__"] = _value_op(f"__{_name}__")
+    del _name
+
+
+class Variable(VariableValue):
     """A view of one weight of a built layer (its values live in the engine)."""
 
     def __init__(self, layer: "Layer", index: int):
@@ -95,12 +138,9 @@ class Variable:
             )
         self._layer._core.set_param(self._index, value)
 
-    def __array__(self, dtype=None, copy=None):
-        a = self.numpy()
-        return a if dtype is None else a.astype(dtype)
-
     def __repr__(self) -> str:
-        return f"<Variable path={self.path}, shape={self.shape}, dtype=float32>"
+        return (f"<Variable path={self.path}, shape={self.shape}, dtype=float32, "
+                f"value={self.numpy()}>")
 
 
 class KerasTensor:
@@ -143,6 +183,9 @@ class Layer:
 
     _engine_kind: str | None = None  # the engine's layer kind; None for layers with no engine part
     _keras_module = "keras.layers"  # the "module" of serialized configs, where Keras has the class
+    # Keras marks a layer whose class has no `build` built from its construction on; its summary
+    # then shows "0" parameters rather than "0 (unbuilt)" before the model has an input shape.
+    _keras_built_at_init = False
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype=None, **kwargs):
         input_shape = kwargs.pop("input_shape", None)
@@ -150,8 +193,8 @@ class Layer:
         batch_size = kwargs.pop("batch_size", None)
         input_dim = kwargs.pop("input_dim", None)
         kwargs.pop("autocast", None)
-        if kwargs:
-            raise TypeError(
+        if kwargs:  # a ValueError in Keras 3 (a misspelled argument, e.g. `activaton=`)
+            raise ValueError(
                 f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}"
             )
         if dtype is not None and _dtype_name(dtype) != "float32":
@@ -347,6 +390,25 @@ class Layer:
     @property
     def variables(self) -> list:
         return self.weights
+
+    @property
+    def trainable_variables(self) -> list:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return self.non_trainable_weights
+
+    @property
+    def losses(self) -> list:
+        """The weight regularization penalties, one float32 scalar per regularized weight (as
+        Keras lists them outside a call; activity penalties exist only inside training)."""
+        out = []
+        for weight in self.weights:
+            reg = self._regularizers.get(weight.name)
+            if reg is not None:
+                out.append(np.float32(reg(weight.numpy())))
+        return out
 
     def get_weights(self) -> list:
         return [w.numpy() for w in self.weights]

@@ -16,6 +16,7 @@ from kerasette.layers.layer import Layer
 
 class BasePooling(Layer):
     rank = 2
+    _keras_built_at_init = True
     _engine_kind: str | None = None
 
     def __init__(self, pool_size, strides=None, padding="valid", data_format=None, **kwargs):
@@ -110,6 +111,7 @@ class AveragePooling1D(BasePooling):
 
 class BaseGlobalPooling(Layer):
     rank = 2
+    _keras_built_at_init = True
     _engine_kind: str | None = None
 
     def __init__(self, data_format=None, keepdims=False, **kwargs):

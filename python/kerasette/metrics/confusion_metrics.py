@@ -51,6 +51,14 @@ def _labels_and_predictions(y_true, y_pred, top_k: Optional[int], class_id: Opti
     return y_true.ravel() != 0, y_pred.ravel()
 
 
+def _no_sample_weight(metric, sample_weight) -> None:
+    if sample_weight is not None:
+        raise NotImplementedError(
+            f"`{type(metric).__name__}.update_state` does not take a `sample_weight` in "
+            "kerasette (the counts are unweighted). Received: sample_weight=..."
+        )
+
+
 def _check_optional_int(value: Any, what: str, minimum: int) -> Optional[int]:
     if value is None:
         return None
@@ -79,6 +87,10 @@ class _PrecisionRecall(Metric):
                 f"kerasette reports one value per metric, so `{type(self).__name__}` takes a "
                 f"single threshold. Received: thresholds={thresholds}"
             )
+
+    def _batch_state(self, y_true, y_pred, sample_weight) -> np.ndarray:
+        _no_sample_weight(self, sample_weight)
+        return np.array(self._counts(y_true, y_pred), dtype=np.float64)
 
     def _counts(self, y_true, y_pred) -> tuple[int, int, int]:
         labels, pred = _labels_and_predictions(y_true, y_pred, self.top_k, self.class_id)
@@ -114,14 +126,14 @@ class Precision(_PrecisionRecall):
         dtype: Only `None` or `"float32"`.
 
     Example:
-        >>> round(Precision()([0, 1, 1, 1], [1, 0, 1, 1]), 6)
+        >>> round(float(Precision()([0, 1, 1, 1], [1, 0, 1, 1])), 6)
         0.666667
     """
 
     _engine_kind = "precision"
 
-    def __call__(self, y_true, y_pred) -> float:
-        tp, fp, _ = self._counts(y_true, y_pred)
+    def _result_of(self, state: np.ndarray) -> float:
+        tp, fp, _ = state
         return float(_divide_no_nan(tp, tp + fp))
 
 
@@ -137,14 +149,14 @@ class Recall(_PrecisionRecall):
         dtype: Only `None` or `"float32"`.
 
     Example:
-        >>> round(Recall()([0, 1, 1, 1], [1, 0, 1, 1]), 6)
+        >>> round(float(Recall()([0, 1, 1, 1], [1, 0, 1, 1])), 6)
         0.666667
     """
 
     _engine_kind = "recall"
 
-    def __call__(self, y_true, y_pred) -> float:
-        tp, _, fn = self._counts(y_true, y_pred)
+    def _result_of(self, state: np.ndarray) -> float:
+        tp, _, fn = state
         return float(_divide_no_nan(tp, tp + fn))
 
 
@@ -279,8 +291,12 @@ class AUC(Metric):
         tp, fp = tp.astype(np.float64), fp.astype(np.float64)
         return tp, fp, np.sum(~labels) - fp, np.sum(labels) - tp
 
-    def __call__(self, y_true, y_pred) -> float:
-        tp, fp, tn, fn = self._confusion(y_true, y_pred)
+    def _batch_state(self, y_true, y_pred, sample_weight) -> np.ndarray:
+        _no_sample_weight(self, sample_weight)
+        return np.stack(self._confusion(y_true, y_pred))
+
+    def _result_of(self, state: np.ndarray) -> float:
+        tp, fp, tn, fn = state
         if self.curve == "PR" and self.summation_method == "interpolation":
             return float(_interpolate_pr_auc(tp, fp, fn))
         recall = _divide_no_nan(tp, tp + fn)

@@ -1,4 +1,10 @@
-"""The `Metric` base class: a metric object holds configuration and names the engine's kind."""
+"""The `Metric` base class: a metric object holds configuration and names the engine's kind.
+
+In `fit`/`evaluate` the engine accumulates every metric. Used on its own, a metric keeps Keras's
+state in NumPy: `update_state` adds one batch's sums (`_batch_state`: the weighted sum of the
+per-sample values and the sum of the weights for a mean metric, the counts for a confusion
+metric), `result()` reads the value from the sums (`_result_of`), `reset_state` clears them.
+"""
 
 from __future__ import annotations
 
@@ -51,12 +57,42 @@ class Metric:
         """Returns `(kind, attrs)`: what the engine accumulates for this metric."""
         return self._engine_kind, self._engine_attrs()
 
-    def __call__(self, y_true, y_pred) -> float:
-        """The metric over one batch, as a float (NumPy reference)."""
-        return float(np.mean(self._per_sample(y_true, y_pred)))
-
     def _per_sample(self, y_true, y_pred) -> np.ndarray:
         return type(self)._fn(y_true, y_pred)
 
+    # ---- Keras's stateful use: update_state / result / reset_state ----
+    _state: Optional[np.ndarray] = None
+
+    def _batch_state(self, y_true, y_pred, sample_weight) -> np.ndarray:
+        """What one batch adds to the state: `[sum(w * value), sum(w)]` over its samples."""
+        values = np.asarray(self._per_sample(y_true, y_pred), dtype=np.float64)
+        if sample_weight is None:
+            return np.array([values.sum(), values.size], dtype=np.float64)
+        weights = np.asarray(sample_weight, dtype=np.float64)
+        while weights.ndim > values.ndim and weights.shape[-1] == 1:  # (n, 1) weights, (n,) values
+            weights = weights[..., 0]
+        weights = np.broadcast_to(weights, values.shape)
+        return np.array([np.sum(values * weights), np.sum(weights)])
+
+    def _result_of(self, state: np.ndarray) -> float:
+        return state[0] / state[1] if state[1] else 0.0
+
+    def update_state(self, y_true, y_pred, sample_weight=None) -> None:
+        """Adds a batch of targets and predictions (and optional per-sample weights)."""
+        batch = self._batch_state(y_true, y_pred, sample_weight)
+        self._state = batch if self._state is None else self._state + batch
+
+    def result(self) -> np.float32:
+        """The metric over every batch since the last `reset_state` (0 before any)."""
+        return np.float32(0.0 if self._state is None else self._result_of(self._state))
+
+    def reset_state(self) -> None:
+        self._state = None
+
+    def __call__(self, y_true, y_pred, sample_weight=None) -> np.float32:
+        """As Keras: `update_state` with this batch, then `result()`."""
+        self.update_state(y_true, y_pred, sample_weight)
+        return self.result()
+
     def __repr__(self) -> str:
-        return f"<{self.__class__.__name__} name={self.name!r}>"
+        return f"<{self.__class__.__name__} name={self.name}>"  # Keras prints the name bare

@@ -85,7 +85,7 @@ class RootMeanSquaredError(Metric):
         dtype: Only `None` or `"float32"`.
 
     Example:
-        >>> RootMeanSquaredError()([[0.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 1.0]])
+        >>> float(RootMeanSquaredError()([[0.0, 1.0], [1.0, 1.0]], [[1.0, 1.0], [1.0, 1.0]]))
         0.5
     """
 
@@ -95,8 +95,11 @@ class RootMeanSquaredError(Metric):
     def __init__(self, name: str = "root_mean_squared_error", dtype: Any = None):
         super().__init__(name=name, dtype=dtype)
 
-    def __call__(self, y_true, y_pred) -> float:
-        return float(np.sqrt(np.mean(losses_module.mean_squared_error(y_true, y_pred))))
+    def _per_sample(self, y_true, y_pred) -> np.ndarray:
+        return losses_module.mean_squared_error(y_true, y_pred)
+
+    def _result_of(self, state: np.ndarray) -> float:
+        return float(np.sqrt(super()._result_of(state)))
 
 
 class MeanAbsolutePercentageError(Metric):

@@ -22,7 +22,8 @@ def save_model(model, filepath, overwrite=True, **kwargs):
 
 def model_from_json(json_string, custom_objects=None):
     """Builds a model (freshly initialized weights) from `model.to_json()`'s string, or from the
-    JSON that Keras 2 or Keras 3 writes.
+    JSON that Keras 2 or Keras 3 writes. As in Keras 3, a JSON with a `compile_config` (that of a
+    compiled model) gives a model compiled with those arguments and a fresh optimizer.
 
     Args:
         json_string: The JSON text.
@@ -34,8 +35,14 @@ def model_from_json(json_string, custom_objects=None):
     import json
 
     from kerasette.saving.legacy_h5 import model_from_config
+    from kerasette.saving.training_config import compile_from_compile_config
 
-    return model_from_config(json.loads(json_string), custom_objects)
+    config = json.loads(json_string)
+    model = model_from_config(config, custom_objects)
+    if isinstance(config, dict) and config.get("compile_config"):
+        compile_from_compile_config(model, config["compile_config"], custom_objects,
+                                    "the JSON string")
+    return model
 
 
 def clone_model(model):

@@ -234,6 +234,10 @@ class Model(Trainer, Layer):
         return [w for w in self.weights if id(w._layer) * 1000 + w._index not in trainable]
 
     @property
+    def losses(self) -> list:
+        return [loss for layer in _unique(self.layers) for loss in layer.losses]
+
+    @property
     def trainable(self) -> bool:
         return self._trainable
 
@@ -251,8 +255,9 @@ class Model(Trainer, Layer):
         weights = list(weights)
         if len(weights) != len(variables):
             raise ValueError(
-                f"You called `set_weights(weights)` on model '{self.name}' with a weight list of "
-                f"length {len(weights)}, but the model was expecting {len(variables)} weights."
+                # Keras's wording, which calls a model a layer here.
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of "
+                f"length {len(weights)}, but the layer was expecting {len(variables)} weights."
             )
         for var, value in zip(variables, weights):
             value = np.asarray(value)
@@ -324,6 +329,22 @@ class Model(Trainer, Layer):
         from kerasette.saving import config_compat, h5_io
 
         return h5_io.json_dumps(config_compat.to_json_config(self), **kwargs)
+
+    def get_compile_config(self) -> dict | None:
+        """The `compile` arguments as Keras 3 serializes them; `None` before `compile`."""
+        from kerasette.saving.training_config import keras3_compile_config
+
+        return keras3_compile_config(self) if self.compiled else None
+
+    def compile_from_config(self, config: dict) -> None:
+        """Compiles the model from `get_compile_config()` output (a fresh optimizer)."""
+        from kerasette.saving.training_config import compile_from_compile_config
+
+        compile_from_compile_config(self, config, None, "the compile config")
+
+    def get_build_config(self) -> dict | None:
+        """Keras 3's build config: a functional model is built by its inputs, so no shape."""
+        return {"input_shape": None}
 
     def get_config(self) -> dict:
         from kerasette.models.config import functional_config

@@ -137,6 +137,10 @@ class Sequential(Model):
             self._maybe_build()
         return super()._graph()
 
+    def get_build_config(self) -> dict | None:
+        """The input shape the model was built for (`None` before it has one), as Keras 3."""
+        return {"input_shape": tuple(self.inputs[0].shape)} if self.built else None
+
     def get_config(self) -> dict:
         from kerasette.models.config import sequential_config
 

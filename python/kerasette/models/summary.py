@@ -114,7 +114,8 @@ def _layer_fields(model, layer, prefix, sequential_like, show_trainable) -> list
         shape = "?"
     else:  # Keras shows the last call's output
         shape = _fmt_shape((nodes or layer._inbound_nodes)[-1].outputs[0].shape)
-    params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+    built = layer.built or layer._keras_built_at_init
+    params = f"{layer.count_params():,}" if built else "0 (unbuilt)"
     fields = [f"{prefix}{layer.name} ({_class_name(layer)})", shape, params]
     if not sequential_like:
         connections = ", ".join(

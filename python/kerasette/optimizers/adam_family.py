@@ -43,7 +43,7 @@ class Adam(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "adam",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(
@@ -94,7 +94,7 @@ class AdamW(Adam):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "adamw",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(
@@ -141,7 +141,7 @@ class Nadam(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "nadam",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(
@@ -192,7 +192,7 @@ class Adamax(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "adamax",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(
@@ -241,7 +241,7 @@ class Lion(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "lion",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(

@@ -13,6 +13,7 @@ from typing import Any, Union
 
 import numpy as np
 
+from kerasette.layers.layer import VariableValue, _snake_case, unique_name
 from kerasette.optimizers import schedules
 from kerasette.optimizers.schedules import LearningRateSchedule
 
@@ -46,6 +47,44 @@ def _check_non_negative(value: Any, name: str) -> float:
     if not _is_number(value) or value < 0 or math.isnan(value):
         raise ValueError(f"Expected `{name}` to be a non-negative float. Received: {name}={value}")
     return float(value)
+
+
+class OptimizerVariable(VariableValue):
+    """`optimizer.learning_rate` or `optimizer.iterations` as Keras 3 shows them: a scalar variable
+    (`float(lr)`, `lr.numpy()`, `lr.assign(1e-4)`, `lr * 0.5`) that reads and writes the
+    optimizer's attribute, so it always holds the running value.
+    """
+
+    def __init__(self, optimizer: "Optimizer", attr: str, name: str, dtype: str):
+        self._optimizer = optimizer
+        self._attr = attr
+        self.name = name
+        self.dtype = dtype
+        self.shape = ()
+        self.trainable = False
+
+    @property
+    def path(self) -> str:
+        return f"{self._optimizer.name}/{self.name}"
+
+    def numpy(self):
+        return np.dtype(self.dtype).type(getattr(self._optimizer, f"_{self._attr}_value")())
+
+    def assign(self, value) -> None:
+        setattr(self._optimizer, self._attr, value)
+
+    def __eq__(self, other):
+        return self.numpy() == other
+
+    def __ne__(self, other):
+        return self.numpy() != other
+
+    __hash__ = VariableValue.__hash__
+
+    def __repr__(self) -> str:
+        # Keras shows the float32 value widened to a double: 0.009999999776482582 for 1e-2.
+        value = self.numpy().item()
+        return f"<Variable path={self.path}, shape=(), dtype={self.dtype}, value={value!r}>"
 
 
 class Optimizer:
@@ -111,7 +150,9 @@ class Optimizer:
                 f"Received: clipnorm={clipnorm}, clipvalue={clipvalue}, "
                 f"global_clipnorm={global_clipnorm}"
             )
-        self.name = name if name is not None else self.__class__.__name__.lower()
+        # Keras 3's automatic names, counted with the layers': `adam`, `adam_1`, `rm_sprop`.
+        self._automatic_name = name is None
+        self.name = unique_name(_snake_case(type(self).__name__)) if name is None else name
         self.weight_decay = (
             None if weight_decay is None else _check_non_negative(weight_decay, "weight_decay")
         )
@@ -162,12 +203,21 @@ class Optimizer:
             self._learning_rate = float(graph.learning_rate)
         self._graph = None
 
-    @property
-    def learning_rate(self) -> Union[float, LearningRateSchedule]:
-        """The current rate: the engine's when bound, else the float or schedule configured."""
+    def _learning_rate_value(self) -> float:
+        """The current rate: the engine's when bound, else the float or the schedule's value at
+        the current step."""
         if self._graph is not None:
             return float(self._graph.learning_rate)
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            return float(self._learning_rate(self._iterations))
         return self._learning_rate
+
+    @property
+    def learning_rate(self) -> Union[OptimizerVariable, np.float32]:
+        """The rate as Keras 3 shows it: a variable, or a schedule's current value (a scalar)."""
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            return np.float32(self._learning_rate_value())
+        return OptimizerVariable(self, "learning_rate", "learning_rate", "float32")
 
     @learning_rate.setter
     def learning_rate(self, value: Union[float, LearningRateSchedule]) -> None:
@@ -186,22 +236,28 @@ class Optimizer:
                 "If you need the learning rate to be settable, you should instantiate the "
                 "optimizer with a float `learning_rate` argument."
             )
-        if isinstance(value, np.ndarray) and value.ndim == 0:
-            value = value.item()
+        if isinstance(value, OptimizerVariable) or (
+                isinstance(value, np.ndarray) and value.ndim == 0):
+            value = float(value)
         value = self._validate_learning_rate(value)
         self._learning_rate = value
         if self._graph is not None:
             self._graph.learning_rate = value
 
-    @property
-    def iterations(self) -> int:
-        """Optimizer steps taken (the engine's count when bound)."""
+    def _iterations_value(self) -> int:
         if self._graph is not None:
             return int(self._graph.iterations)
         return self._iterations
 
+    @property
+    def iterations(self) -> OptimizerVariable:
+        """Optimizer steps taken (the engine's count when bound), as Keras's int64 variable."""
+        return OptimizerVariable(self, "iterations", "iteration", "int64")
+
     @iterations.setter
     def iterations(self, value: int) -> None:
+        if isinstance(value, OptimizerVariable):
+            value = int(value)
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
             raise ValueError(
                 f"Expected `iterations` to be a non-negative integer. Received: iterations={value}"
@@ -215,7 +271,7 @@ class Optimizer:
         # A schedule is written as itself (as Keras 3 does), not as its current value.
         if isinstance(self._learning_rate, LearningRateSchedule):
             return schedules.serialize(self._learning_rate)
-        lr = self._learning_rate if self._graph is None else self.learning_rate
+        lr = self._learning_rate_value()
         # Keras keeps the rate in a float32 variable and writes that value as a double.
         return float(np.float32(lr))
 
@@ -255,11 +311,10 @@ class Optimizer:
 
     def engine_spec(self) -> tuple[str, dict]:
         """Returns `(kind, attrs)`: the engine optimizer and its hyper-parameters."""
-        lr = self._learning_rate if self._graph is None else self.learning_rate
-        if isinstance(lr, LearningRateSchedule):
-            attrs = dict(lr.engine_attrs())
+        if isinstance(self._learning_rate, LearningRateSchedule):
+            attrs = dict(self._learning_rate.engine_attrs())
         else:
-            attrs = {"learning_rate": float(lr), "schedule": "constant"}
+            attrs = {"learning_rate": self._learning_rate_value(), "schedule": "constant"}
         for key in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm"):
             value = getattr(self, key)
             if value is not None:

@@ -288,9 +288,74 @@ class InverseTimeDecay(LearningRateSchedule):
         }
 
 
+class PolynomialDecay(LearningRateSchedule):
+    """`(initial - end) * (1 - step / decay_steps) ** power + end`, held at `end` after
+    `decay_steps`, or, with `cycle`, restarted over the next multiple of `decay_steps`.
+
+    Args:
+        initial_learning_rate: The rate at step 0.
+        decay_steps: Steps to reach `end_learning_rate`; must be positive.
+        end_learning_rate: The final rate.
+        power: The polynomial's power (1 is a linear decay).
+        cycle: Whether to restart past `decay_steps`.
+        name: Name of the schedule.
+
+    Example:
+        >>> PolynomialDecay(0.1, 10, end_learning_rate=0.0)(5)
+        0.05
+    """
+
+    def __init__(
+        self,
+        initial_learning_rate: float,
+        decay_steps: int,
+        end_learning_rate: float = 0.0001,
+        power: float = 1.0,
+        cycle: bool = False,
+        name: str = "PolynomialDecay",
+    ):
+        self.initial_learning_rate = initial_learning_rate
+        self.decay_steps = _positive_steps(decay_steps)
+        self.end_learning_rate = end_learning_rate
+        self.power = power
+        self.cycle = cycle
+        self.name = name
+
+    def __call__(self, step: Union[int, float]) -> np.float64:
+        step = float(step)
+        if self.cycle:
+            steps = self.decay_steps * (1.0 if step == 0 else math.ceil(step / self.decay_steps))
+        else:
+            steps, step = self.decay_steps, min(step, self.decay_steps)
+        scale = (1.0 - step / steps) ** self.power
+        return np.float64((self.initial_learning_rate - self.end_learning_rate) * scale
+                          + self.end_learning_rate)
+
+    def get_config(self) -> dict:
+        return {
+            "initial_learning_rate": self.initial_learning_rate,
+            "decay_steps": self.decay_steps,
+            "end_learning_rate": self.end_learning_rate,
+            "power": self.power,
+            "cycle": self.cycle,
+            "name": self.name,
+        }
+
+    def engine_attrs(self) -> dict:
+        return {
+            "schedule": "polynomial",
+            "learning_rate": float(self.initial_learning_rate),
+            "decay_steps": float(self.decay_steps),
+            "end_learning_rate": float(self.end_learning_rate),
+            "power": float(self.power),
+            "cycle": bool(self.cycle),
+        }
+
+
 ALL_OBJECTS_DICT: dict[str, type] = {
     cls.__name__: cls
-    for cls in (ExponentialDecay, PiecewiseConstantDecay, CosineDecay, InverseTimeDecay)
+    for cls in (ExponentialDecay, PiecewiseConstantDecay, CosineDecay, InverseTimeDecay,
+                PolynomialDecay)
 }
 
 

@@ -15,7 +15,8 @@ class SGD(Optimizer):
         learning_rate: A float or a `LearningRateSchedule`. Defaults to 0.01.
         momentum: Float in [0, 1]; 0 is plain gradient descent.
         nesterov: Whether to use Nesterov momentum.
-        (others): See `Optimizer`. The default name is Keras 3's `"SGD"`.
+        (others): See `Optimizer`. The default name is automatic, as in Keras 3.15: `"sgd"`,
+            then `"sgd_1"`, ...
 
     Example:
         >>> SGD(momentum=0.9).engine_spec()[1]["momentum"]
@@ -39,7 +40,7 @@ class SGD(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "SGD",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(
@@ -92,7 +93,7 @@ class RMSprop(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "rmsprop",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(
@@ -139,7 +140,7 @@ class Adagrad(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "adagrad",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(
@@ -186,7 +187,7 @@ class Adadelta(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "adadelta",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(
@@ -247,7 +248,7 @@ class Ftrl(Optimizer):
         ema_overwrite_frequency: int | None = None,
         loss_scale_factor: float | None = None,
         gradient_accumulation_steps: int | None = None,
-        name: str = "ftrl",
+        name: str | None = None,
         **kwargs,
     ):
         super().__init__(

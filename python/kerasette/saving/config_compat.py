@@ -203,10 +203,19 @@ def to_keras2_config(model) -> dict:
     return _keras2_layer(entry)
 
 
-def to_json_config(model) -> dict:
-    """What `model.to_json()` writes: the Keras 2 spelling, plus the `module` and
-    `registered_name` keys Keras 3's `model_from_json` finds the model class by (tf_keras ignores
-    them). Keras 3 writes the same two modules."""
+def to_json_config(model, include_compile: bool = True) -> dict:
+    """What `model.to_json()` and a `.keras` archive's `config.json` hold: the Keras 2 spelling,
+    plus the keys Keras 3 reads and tf_keras ignores: `module` and `registered_name` (Keras 3 finds
+    the model class by them), `build_config` (a Sequential's input shape) and `compile_config`
+    (the `compile` arguments, `{}` for an uncompiled model, as Keras 3 writes it; left out when
+    `include_compile` is False)."""
     entry = to_keras2_config(model)
     module = "keras" if entry["class_name"] == "Sequential" else "keras.src.models.functional"
-    return {"module": module, **entry, "registered_name": None}
+    config = {"module": module, **entry, "registered_name": None}
+    build_config = model.get_build_config()
+    if build_config and build_config["input_shape"] is not None:
+        build_config = {"input_shape": list(build_config["input_shape"])}
+    config["build_config"] = build_config
+    if include_compile:
+        config["compile_config"] = model.get_compile_config() or {}
+    return config

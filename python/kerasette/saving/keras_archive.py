@@ -21,7 +21,7 @@ import zipfile
 import h5py
 
 from kerasette.saving import config_compat, h5_io, h5_weights, optimizer_state
-from kerasette.saving.training_config import compile_from_compile_config, keras3_compile_config
+from kerasette.saving.training_config import compile_from_compile_config
 
 KERAS_VERSION = "3.15.1"  # the Keras 3 version whose layout this writes
 _METADATA = "metadata.json"
@@ -30,17 +30,6 @@ _WEIGHTS = "model.weights.h5"
 
 
 # ---- writing ----
-def _model_config(model, include_optimizer: bool) -> dict:
-    from kerasette.models.sequential import Sequential
-
-    config = config_compat.to_json_config(model)
-    input_shape = list(model.inputs[0].shape) if isinstance(model, Sequential) else None
-    config["build_config"] = {"input_shape": input_shape}
-    if model.compiled and include_optimizer:
-        config["compile_config"] = keras3_compile_config(model)
-    return config
-
-
 def _weights_bytes(model, include_optimizer: bool) -> bytes:
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
@@ -61,7 +50,8 @@ def save_model_keras(model, filepath: str, overwrite: bool = True,
         "keras_version": KERAS_VERSION,
         "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
     }
-    config = h5_io.json_dumps(_model_config(model, include_optimizer))
+    config = h5_io.json_dumps(
+        config_compat.to_json_config(model, include_compile=model.compiled and include_optimizer))
     weights = _weights_bytes(model, include_optimizer)
 
     def write(path: str) -> None:

@@ -63,7 +63,7 @@ def _optimizer_config(optimizer) -> dict:
     config = optimizer.get_config()
     for key in _KERAS3_ONLY_OPTIMIZER_KEYS:
         config.pop(key, None)
-    if config.get("name") == type(optimizer).__name__.lower():
+    if optimizer._automatic_name or config.get("name") == type(optimizer).__name__.lower():
         config["name"] = class_name  # Keras 2's default names are capitalized ("Adam")
     config.update({"jit_compile": False, "is_legacy_optimizer": False})
     return {"class_name": "Custom>" + class_name, "config": config}

@@ -15,9 +15,11 @@ from kerasette.utils.numerical_utils import normalize, to_categorical
 from kerasette.utils.plotting import plot_history
 from kerasette.utils.progbar import Progbar
 from kerasette.utils.py_dataset import PyDataset, Sequence
+from kerasette.utils.sequence_utils import pad_sequences
 
 __all__ = [
-    "Progbar", "PyDataset", "Sequence", "normalize", "plot_history", "plot_model", "set_random_seed", "to_categorical",
+    "Progbar", "PyDataset", "Sequence", "normalize", "pad_sequences", "plot_history", "plot_model",
+    "set_random_seed", "to_categorical",
 ]
 
 
