@@ -36,15 +36,19 @@ class DenseLayer : public Layer {
     const int64_t rows = x.numel() / in_features_;
     Shape out_shape = x.shape();
     out_shape.back() = units_;
+    // relu runs in the product's epilogue, on each tile while it is in cache, with no
+    // pre-activation copy: its derivative [z > 0] equals [relu(z) > 0], so backward reads the
+    // output (as Conv does). Other activations keep the pre-activation values in st.logits, which
+    // backward and the losses fused with softmax/sigmoid need.
+    const bool fused = act_ == Act::Linear || act_ == Act::Relu;
     GemmEpilogue ep;
     ep.bias = use_bias_ ? params_[1].value.data() : nullptr;
-    // The activation is not fused into the product's epilogue: backward and the fused losses need
-    // the pre-activation values, kept in st.logits.
-    Tensor& z = (act_ == Act::Linear) ? out : st.logits;
+    ep.act = fused ? act_ : Act::Linear;
+    Tensor& z = fused ? out : st.logits;
     z.resize(out_shape, x.device());
     gemm_on(x.device(), false, false, rows, units_, in_features_, x.data(), in_features_,
             params_[0].value.data(), units_, z.data(), units_, false, &ep);
-    if (act_ != Act::Linear) activation_forward(act_, alpha_, z, out);
+    if (!fused) activation_forward(act_, alpha_, z, out);
   }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor& out, const Tensor& dout,
@@ -54,7 +58,8 @@ class DenseLayer : public Layer {
     const Tensor* dz = &dout;
     if (act_ != Act::Linear && !st.loss_fused) {
       if (st.saved.empty()) st.saved.resize(1);
-      activation_backward(act_, alpha_, st.logits, out, dout, st.saved[0]);
+      activation_backward(act_, alpha_, act_ == Act::Relu ? out : st.logits, out, dout,
+                          st.saved[0]);
       dz = &st.saved[0];
     }
     if (trainable) {
