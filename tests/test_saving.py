@@ -346,6 +346,19 @@ def test_written_file_uses_the_keras2_layout(tmp_path, rng):
         assert f["optimizer_weights/iteration:0"].dtype == np.dtype("<i8")
 
 
+
+@pytest.mark.parametrize("name, written", [("ftrl", "Ftrl"), ("ftrl_6", "Ftrl"),
+                                           ("my_ftrl", "my_ftrl")])
+def test_h5_writes_keras2_default_optimizer_names(tmp_path, name, written):
+    # An automatic name, also one read back from a .keras file ("ftrl_6"), is written as Keras 2's
+    # default: Keras 3 finds the file's "Custom>Ftrl" optimizer by this name.
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer=optimizers.Ftrl(name=name), loss="mse")
+    model.save(tmp_path / "m.h5")
+    with h5py.File(tmp_path / "m.h5", "r") as f:
+        opt = json.loads(f.attrs["training_config"])["optimizer_config"]
+    assert opt["class_name"] == "Custom>Ftrl" and opt["config"]["name"] == written
+
 def test_long_attribute_lists_are_chunked_and_read_back(tmp_path):
     names = [f"layer_with_a_long_name_{i:05d}" for i in range(3000)]  # > 64512 bytes
     with h5py.File(tmp_path / "a.h5", "w") as f:

@@ -151,7 +151,6 @@ class Optimizer:
                 f"global_clipnorm={global_clipnorm}"
             )
         # Keras 3's automatic names, counted with the layers': `adam`, `adam_1`, `rm_sprop`.
-        self._automatic_name = name is None
         self.name = unique_name(_snake_case(type(self).__name__)) if name is None else name
         self.weight_decay = (
             None if weight_decay is None else _check_non_negative(weight_decay, "weight_decay")

@@ -12,8 +12,10 @@ each object serialized (`{"module", "class_name", "config", "registered_name"}`)
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from kerasette.layers.layer import _snake_case
 from kerasette.saving.optimizer_state import K2_CLASS_NAMES
 from kerasette.saving.serialization import serialize_keras_object
 
@@ -57,14 +59,26 @@ def _metric_entries(model, output_index: int, weighted: bool = False) -> list:
     return out
 
 
+def _is_automatic_name(name, class_name: str) -> bool:
+    """Whether `name` is one Keras gives an unnamed optimizer: `adam`, `adam_1`, `rm_sprop`
+    (Keras 3, also after a reload from a `.keras` file), or the lower-cased class name."""
+    if not isinstance(name, str):
+        return False
+    base = _snake_case(class_name)
+    return (name == class_name.lower()
+            or re.fullmatch(re.escape(base) + r"(_[0-9]+)?", name) is not None)
+
+
 def _optimizer_config(optimizer) -> dict:
     kind, _ = optimizer.engine_spec()
     class_name = K2_CLASS_NAMES.get(kind, type(optimizer).__name__)
     config = optimizer.get_config()
     for key in _KERAS3_ONLY_OPTIMIZER_KEYS:
         config.pop(key, None)
-    if optimizer._automatic_name or config.get("name") == type(optimizer).__name__.lower():
-        config["name"] = class_name  # Keras 2's default names are capitalized ("Adam")
+    if _is_automatic_name(config.get("name"), type(optimizer).__name__):
+        # Keras 2's default names are the class's ("Adam"); Keras 3, reading the file, finds a
+        # "Custom>" optimizer by this name, which an automatic one ("adam_3") would not resolve.
+        config["name"] = class_name
     config.update({"jit_compile": False, "is_legacy_optimizer": False})
     return {"class_name": "Custom>" + class_name, "config": config}
 
