@@ -122,7 +122,8 @@ GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2
 # Keras's long names for the transposed convolutions, likewise.
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
 _ALIASES = [
-    "AvgPool1D", "AvgPool2D", "Convolution1DTranspose", "Convolution2DTranspose", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+    "AvgPool1D", "AvgPool2D", "Convolution1DTranspose", "Convolution2DTranspose",
+    "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "MaxPool1D", "MaxPool2D",
 ]
 

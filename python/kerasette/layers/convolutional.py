@@ -1,6 +1,6 @@
-"""Convolution layers: Conv1D and Conv2D, their transposes Conv1DTranspose and Conv2DTranspose, and the argument checks shared with the
-pooling and reshaping layers (Keras's `standardize_tuple`, `standardize_padding`,
-`standardize_data_format`, and its automatic layer names).
+"""Convolution layers: Conv1D and Conv2D, their transposes Conv1DTranspose and Conv2DTranspose,
+and the argument checks shared with the pooling and reshaping layers (Keras's `standardize_tuple`,
+`standardize_padding`, `standardize_data_format`, and its automatic layer names).
 
 The engine computes in NHWC (channels_last); with `data_format="channels_first"` a layer wraps its
 engine computation in two transposes (see `Layer.build`), so it takes and gives NCHW tensors.
@@ -223,7 +223,8 @@ class BaseConvTranspose(KernelBiasLayer):
         self.padding = standardize_padding(padding)
         if isinstance(self.padding, (list, tuple)):
             raise ValueError(
-                f"The `padding` argument must be one of 'valid', 'same'. Received: padding={padding}"
+                "The `padding` argument must be one of 'valid', 'same'. "
+                f"Received: padding={padding}"
             )
         self.output_padding = (
             None if output_padding is None
