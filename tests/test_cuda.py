@@ -495,6 +495,70 @@ def test_conv1d_fit_matches_cpu():
     np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
 
 
+# Transposed convolutions: kernel, strides, padding, output_padding, dilation, (H, W) or (L,),
+# channels, filters, activation. The GPU runs the three conv2d *_cuda functions backwards.
+CONV_TRANSPOSE_CASES = [
+    (3, 2, "same", None, 1, (7, 5), 3, 4, "relu"),
+    ((3, 2), (2, 3), "valid", (1, 2), 1, (5, 3), 2, 3, "linear"),
+    (4, 2, "same", 1, 1, (4, 6), 16, 8, "tanh"),
+    (3, 1, "same", None, 2, (6, 7), 5, 2, "sigmoid"),
+    (1, 3, "valid", None, 1, (3, 4), 4, 2, "linear"),
+    (3, 2, "same", None, 1, (9,), 3, 4, "relu"),
+    (4, 3, "valid", 2, 1, (5,), 2, 3, "tanh"),
+]
+
+
+@pytest.mark.parametrize("case", CONV_TRANSPOSE_CASES, ids=lambda c: "-".join(map(str, c)))
+def test_conv_transpose_matches_cpu(case):
+    """Conv2DTranspose / Conv1DTranspose outputs and their input, kernel and bias gradients (one
+    SGD step at learning rate 0, through a conv in front) match the CPU's."""
+    from gradcheck import engine_gradients
+
+    k, s, padding, op, d, spatial, cin, filters, act = case
+    L = kerasette.layers
+    two_d = len(spatial) == 2
+
+    def build():
+        conv, convt = (L.Conv2D, L.Conv2DTranspose) if two_d else (L.Conv1D, L.Conv1DTranspose)
+        return kerasette.Sequential([
+            kerasette.Input(spatial + (2,)), conv(cin, 2, padding="same"),
+            convt(filters, k, strides=s, padding=padding, output_padding=op, dilation_rate=d,
+                  activation=act),
+            L.Flatten(), L.Dense(3)])
+
+    r = rng(30 + len(spatial) * 7 + cin)
+    x = r.standard_normal((5,) + spatial + (2,)).astype(np.float32)
+    y = r.standard_normal((5, 3)).astype(np.float32)
+    config.set_device("cpu")
+    weights = build().get_weights()
+    out = {}
+    for device in ("cpu", "cuda"):
+        config.set_device(device)
+        model = build()
+        model.set_weights(weights)
+        convt_out = kerasette.Model(model.inputs, model.layers[1].output)
+        out[device] = ([convt_out.predict_on_batch(x)]
+                       + [g.astype(np.float32) for g in engine_gradients(model, x, y)])
+    for gpu, cpu in zip(out["cuda"], out["cpu"], strict=True):
+        np.testing.assert_allclose(gpu, cpu, rtol=1e-4, atol=1e-4 * max(1.0, np.abs(cpu).max()))
+
+
+def test_conv_transpose_autoencoder_fit_matches_cpu():
+    L = kerasette.layers
+    r = rng(24)
+    x = r.random((64, 12, 12, 1), dtype=np.float32)
+    build = lambda: kerasette.Sequential([  # noqa: E731
+        kerasette.Input((12, 12, 1)), L.Conv2D(8, 3, strides=2, padding="same", activation="relu"),
+        L.Conv2D(8, 3, strides=2, padding="same", activation="relu"),
+        L.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu"),
+        L.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid")])
+    (cm, ch), (gm, gh) = _fit_pair(build, x, x, loss="binary_crossentropy", batch_size=16,
+                                   epochs=3)
+    np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
+    np.testing.assert_allclose(gm.predict(x[:16], verbose=0), cm.predict(x[:16], verbose=0),
+                               rtol=2e-3, atol=2e-3)
+
+
 def deep_mnist_convnet():
     """The deep-MNIST convnet of the classic TensorFlow course (examples/deep_mnist_convnet.py)."""
     return load_example("deep_mnist_convnet").build_model(dropout_seed=1)

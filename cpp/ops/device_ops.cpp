@@ -35,6 +35,11 @@ void sum_rows_on(Device device, const float* x, float* out, int64_t rows, int64_
   cpu_kernels().sum_rows(x, out, rows, cols, accumulate);
 }
 
+void add_bias_rows_on(Device device, float* y, const float* bias, int64_t rows, int64_t cols) {
+  KS_ON_CUDA(device, cuda::add_bias_rows(y, bias, rows, cols));
+  cpu_kernels().add_bias_rows(y, bias, rows, cols);
+}
+
 void axpy_on(Device device, int64_t n, float a, const float* x, float* y) {
   KS_ON_CUDA(device, cuda::axpy(n, a, x, y));
   cpu_kernels().axpy(n, a, x, y);

@@ -14,6 +14,7 @@ void gemm_on(Device device, bool trans_a, bool trans_b, int64_t M, int64_t N, in
              bool accumulate = false, const GemmEpilogue* epilogue = nullptr);
 void sum_rows_on(Device device, const float* x, float* out, int64_t rows, int64_t cols,
                  bool accumulate);
+void add_bias_rows_on(Device device, float* y, const float* bias, int64_t rows, int64_t cols);
 void axpy_on(Device device, int64_t n, float a, const float* x, float* y);
 void scale_on(Device device, float* x, int64_t n, float a);
 void clip_on(Device device, float* x, int64_t n, float lo, float hi);

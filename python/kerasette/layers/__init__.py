@@ -11,7 +11,7 @@ from kerasette.layers.core import (
     Permute,
     Reshape,
 )
-from kerasette.layers.convolutional import Conv1D, Conv2D
+from kerasette.layers.convolutional import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
 from kerasette.layers.embedding import Embedding
 from kerasette.layers.layer import KerasTensor, Layer
 from kerasette.layers.normalization import BatchNormalization
@@ -105,7 +105,8 @@ def register(cls):
 
 
 for _cls in (
-    AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv2D, Cropping1D,
+    AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv1DTranspose, Conv2D,
+    Conv2DTranspose, Cropping1D,
     Cropping2D, Embedding, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
     GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D, Rescaling, UpSampling1D, UpSampling2D,
     ZeroPadding1D, ZeroPadding2D,
@@ -118,8 +119,11 @@ MaxPool1D, MaxPool2D = MaxPooling1D, MaxPooling2D
 AvgPool1D, AvgPool2D = AveragePooling1D, AveragePooling2D
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+# Keras's long names for the transposed convolutions, likewise.
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
 _ALIASES = [
-    "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
+    "AvgPool1D", "AvgPool2D", "Convolution1DTranspose", "Convolution2DTranspose",
+    "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalMaxPool1D",
     "GlobalMaxPool2D", "MaxPool1D", "MaxPool2D",
 ]
 

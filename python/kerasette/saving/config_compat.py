@@ -27,8 +27,13 @@ _DROP_IF_DEFAULT = {
     "output_axes": None,
 }
 # The same, for keys that only some classes drop: Keras 3's ZeroPadding1D takes a `data_format`
-# (Keras 2's and kerasette's do not).
-_CLASS_DROP_IF_DEFAULT = {"ZeroPadding1D": {"data_format": "channels_last"}}
+# (Keras 2's and kerasette's do not); Keras 2's transposed convolutions inherit Conv's `groups`
+# (Keras 3's and kerasette's have none).
+_CLASS_DROP_IF_DEFAULT = {
+    "ZeroPadding1D": {"data_format": "channels_last"},
+    "Conv1DTranspose": {"groups": 1},
+    "Conv2DTranspose": {"groups": 1},
+}
 
 
 def _entries(config: dict) -> list:
