@@ -460,3 +460,15 @@ def test_keras2_configs_of_the_new_layers():
         "name": "n", "trainable": True, "dtype": "float32", "axis": [-1], "invert": False,
         "mean": None, "variance": None}})
     assert norm.axis == (-1,)
+
+
+def test_summary_counts_the_int64_count_as_keras():
+    normalizer = layers.Normalization()
+    normalizer.adapt(np.ones((4, 3)))
+    model = keras.Sequential([keras.Input((3,)), normalizer, layers.Dense(2)])
+    lines = []
+    model.summary(print_fn=lines.append)
+    text = "\n".join(lines)
+    # As Keras 3.15 prints it: mean and variance (3 float32 each) and count (one int64).
+    assert "Total params: 15 (64.00 B)" in text
+    assert "Non-trainable params: 7 (32.00 B)" in text
