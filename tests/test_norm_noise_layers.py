@@ -280,6 +280,8 @@ def test_layer_normalization_config_errors_and_saving(tmp_path):
     _roundtrip_config(layer)
     with pytest.raises(TypeError, match="int or a list"):
         layers.LayerNormalization(axis="x")
+    with pytest.raises(ValueError, match="non-negative"):
+        layers.LayerNormalization(epsilon=-1e-3)
     with pytest.raises(NotImplementedError, match="rms_scaling"):
         layers.LayerNormalization(rms_scaling=True)
     with pytest.raises(NotImplementedError, match="trailing"):

@@ -201,9 +201,9 @@ class LayerNormalization(Layer):
                 f"{axis!r}"
             )
         self.epsilon = float(epsilon)
-        if not self.epsilon > 0:
+        if not self.epsilon >= 0:  # Keras accepts 0 (configs may hold it)
             raise ValueError(
-                f"Expected `epsilon` to be a positive float. Received: epsilon={epsilon}"
+                f"Expected `epsilon` to be a non-negative float. Received: epsilon={epsilon}"
             )
         self.center = bool(center)
         self.scale = bool(scale)
