@@ -800,3 +800,39 @@ def test_metrics_on_an_output_without_a_loss_match_cpu():
         np.testing.assert_allclose(gh[key], ch[key], rtol=1e-4, atol=1e-6, err_msg=key)
     with pytest.raises(ValueError, match="outside the valid range"):
         gm.evaluate(x, [labels + 1, y], verbose=0)
+
+
+def test_normalization_identity_activity_regularization_fit_matches_cpu():
+    """Normalization (adapted, and inverted with fixed statistics: the scale_offset kernel),
+    Identity and ActivityRegularization (views, with the graph's activity penalty) on the GPU."""
+    L = kerasette.layers
+    r = rng(41)
+    x = (r.standard_normal((64, 7)) * 50 + 20).astype(np.float32)
+    y = r.standard_normal((64, 3)).astype(np.float32)
+
+    def build():
+        norm = L.Normalization()
+        norm.adapt(x)
+        return kerasette.Sequential([
+            kerasette.Input((7,)), norm, L.Dense(6, activation="tanh"),
+            L.Normalization(mean=np.linspace(-1, 1, 6), variance=np.linspace(0.5, 2, 6),
+                            invert=True),
+            L.Identity(), L.ActivityRegularization(l1=0.01, l2=0.02), L.Dense(3)])
+
+    (cm, ch), (gm, gh) = _fit_pair(build, x, y, batch_size=16, epochs=3)
+    np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
+    np.testing.assert_allclose(gm.predict(x, verbose=0), cm.predict(x, verbose=0),
+                               rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("layer", ["LayerNormalization", "GaussianNoise", "GaussianDropout",
+                                   "SpatialDropout1D"])
+def test_cpu_only_noise_and_layer_norm_refuse_strict_cuda(layer):
+    config.set_device("cuda")
+    args = {"LayerNormalization": {}}.get(layer, {"rate": 0.2} if "Dropout" in layer else
+                                          {"stddev": 0.2})
+    model = kerasette.Sequential([kerasette.Input((5, 4)), getattr(kerasette.layers, layer)(**args),
+                                  kerasette.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(NotImplementedError, match="CUDA"):
+        model.fit(np.zeros((4, 5, 4), np.float32), np.zeros((4, 5, 2), np.float32), verbose=0)

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "nn/column_sums.h"
 #include "nn/layer_registry.h"
 #include "nn/shape_text.h"
 #include "ops/device_ops.h"
@@ -20,30 +21,6 @@
 #endif
 
 namespace kerasette {
-
-namespace {
-
-constexpr int64_t kRowsPerChunk = 256;
-
-// out[j] = sum over rows r of f(r, j), for j < cols, in a thread-count independent order.
-template <typename F>
-void column_sums(int64_t rows, int64_t cols, std::vector<double>& out, F&& f) {
-  const int64_t chunks = (rows + kRowsPerChunk - 1) / kRowsPerChunk;
-  std::vector<double> partial(static_cast<size_t>(std::max<int64_t>(chunks, 1) * cols), 0.0);
-  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      double* p = partial.data() + c * cols;
-      const int64_t r1 = std::min(rows, (c + 1) * kRowsPerChunk);
-      for (int64_t r = c * kRowsPerChunk; r < r1; ++r)
-        for (int64_t j = 0; j < cols; ++j) p[j] += f(r, j);
-    }
-  });
-  out.assign(static_cast<size_t>(cols), 0.0);
-  for (int64_t c = 0; c < chunks; ++c)
-    for (int64_t j = 0; j < cols; ++j) out[j] += partial[c * cols + j];
-}
-
-}  // namespace
 
 class BatchNormLayer : public Layer {
  public:

@@ -6,6 +6,7 @@ from kerasette.layers.core import (
     Dense,
     Dropout,
     Flatten,
+    Identity,
     Input,
     InputLayer,
     Permute,
@@ -14,7 +15,7 @@ from kerasette.layers.core import (
 from kerasette.layers.convolutional import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
 from kerasette.layers.embedding import Embedding
 from kerasette.layers.layer import KerasTensor, Layer
-from kerasette.layers.normalization import BatchNormalization
+from kerasette.layers.normalization import BatchNormalization, LayerNormalization
 from kerasette.layers.pooling import (
     AveragePooling1D,
     AveragePooling2D,
@@ -25,7 +26,14 @@ from kerasette.layers.pooling import (
     MaxPooling1D,
     MaxPooling2D,
 )
-from kerasette.layers.preprocessing import Rescaling
+from kerasette.layers.preprocessing import Normalization, Rescaling
+from kerasette.layers.regularization import (
+    ActivityRegularization,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+)
 from kerasette.layers.reshaping import (
     Cropping1D,
     Cropping2D,
@@ -105,11 +113,12 @@ def register(cls):
 
 
 for _cls in (
-    AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D, Conv1DTranspose, Conv2D,
-    Conv2DTranspose, Cropping1D,
-    Cropping2D, Embedding, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
-    GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D, Rescaling, UpSampling1D, UpSampling2D,
-    ZeroPadding1D, ZeroPadding2D,
+    ActivityRegularization, AveragePooling1D, AveragePooling2D, BatchNormalization, Conv1D,
+    Conv1DTranspose, Conv2D, Conv2DTranspose, Cropping1D, Cropping2D, Embedding, GaussianDropout,
+    GaussianNoise, GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D,
+    GlobalMaxPooling2D, Identity, LayerNormalization, MaxPooling1D, MaxPooling2D, Normalization,
+    Rescaling, SpatialDropout1D, SpatialDropout2D, UpSampling1D, UpSampling2D, ZeroPadding1D,
+    ZeroPadding2D,
 ):
     register(_cls)
 del _cls

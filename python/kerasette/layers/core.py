@@ -1,4 +1,4 @@
-"""Core layers: InputLayer/Input, Dense, Activation, Dropout, Flatten, Reshape."""
+"""Core layers: InputLayer/Input, Dense, Activation, Dropout, Identity, Flatten, Reshape."""
 
 from __future__ import annotations
 
@@ -228,6 +228,19 @@ class Dropout(Layer):
         config = super().get_config()
         config.update({"rate": self.rate, "noise_shape": None, "seed": self.seed})
         return config
+
+
+class Identity(Layer):
+    """Returns its input unchanged (a placeholder layer).
+
+    Input shape: any. Output shape: the input shape.
+
+    Example:
+        >>> layer = Identity()
+    """
+
+    _engine_kind = "identity"
+    _keras_built_at_init = True
 
 
 class Flatten(Layer):

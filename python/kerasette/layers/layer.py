@@ -120,14 +120,16 @@ class Variable(VariableValue):
 
     @property
     def dtype(self) -> str:
-        return "float32"
+        """float32, or the integer dtype Keras gives a counter (Normalization's `count`)."""
+        return self._layer._weight_dtypes.get(self.name, "float32")
 
     @property
     def trainable(self) -> bool:
         return self._layer.trainable and self._layer._core.param_trainable(self._index)
 
     def numpy(self) -> np.ndarray:
-        return self._layer._core.get_param(self._index)
+        value = self._layer._core.get_param(self._index)
+        return value if self.dtype == "float32" else value.astype(self.dtype)
 
     def assign(self, value) -> None:
         value = np.asarray(value, dtype=np.float32)
@@ -139,7 +141,7 @@ class Variable(VariableValue):
         self._layer._core.set_param(self._index, value)
 
     def __repr__(self) -> str:
-        return (f"<Variable path={self.path}, shape={self.shape}, dtype=float32, "
+        return (f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, "
                 f"value={self.numpy()}>")
 
 
@@ -186,6 +188,8 @@ class Layer:
     # Keras marks a layer whose class has no `build` built from its construction on; its summary
     # then shows "0" parameters rather than "0 (unbuilt)" before the model has an input shape.
     _keras_built_at_init = False
+    # Weights Keras keeps in another dtype than float32, by name; the engine stores them as floats.
+    _weight_dtypes: dict[str, str] = {}
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype=None, **kwargs):
         input_shape = kwargs.pop("input_shape", None)

@@ -1,7 +1,9 @@
 """BatchNormalization over the last axis (channels_last feature maps and Dense features) or over
-axis 1 (channels_first feature maps)."""
+axis 1 (channels_first feature maps), and LayerNormalization over trailing axes of each sample."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from kerasette import initializers, regularizers
 from kerasette.layers.core import _no_constraint
@@ -137,5 +139,113 @@ class BatchNormalization(Layer):
             "beta_constraint": None,
             "gamma_constraint": None,
             "synchronized": self.synchronized,
+        })
+        return config
+
+
+def _trailing_axes(layer_name: str, axis, rank: int, what: str) -> int:
+    """How many trailing axes `axis` (an int or a list) names; they must end the shape."""
+    axes = [axis] if isinstance(axis, int) else list(axis)
+    for a in axes:
+        if not -rank <= a < rank:
+            raise ValueError(
+                f"Axis {a} is out of bounds for input shape of rank {rank}. Received: axis={axis}"
+            )
+    resolved = sorted({a % rank for a in axes})
+    if not resolved or 0 in resolved or resolved != list(range(rank - len(resolved), rank)):
+        raise NotImplementedError(
+            f"Layer '{layer_name}': kerasette's {what} works over trailing non-batch axes only "
+            f"(e.g. axis=-1). Received: axis={axis} for an input of rank {rank}."
+        )
+    return len(resolved)
+
+
+class LayerNormalization(Layer):
+    """Normalizes each sample over `axis`: `gamma * (x - mean) / sqrt(var + epsilon) + beta`.
+
+    Mean and (biased) variance are computed per sample over the normalized axes, in training and
+    inference alike.
+
+    Args:
+        axis: the axis or list of axes to normalize over (trailing axes in kerasette).
+        epsilon: added to the variance.
+        center, scale: whether to learn `beta` / `gamma`.
+        *_initializer, *_regularizer: as in Keras.
+
+    Input shape: any. Output shape: the input shape.
+    Weights: gamma, beta, each of the normalized axes' shape.
+
+    Example:
+        >>> layer = LayerNormalization(axis=-1)
+    """
+
+    _engine_kind = "layer_normalization"
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+        rms_scaling = kwargs.pop("rms_scaling", False)
+        Layer.__init__(self, **kwargs)
+        if rms_scaling:
+            raise NotImplementedError(
+                "LayerNormalization `rms_scaling` is not supported by kerasette. "
+                "Received: rms_scaling=True"
+            )
+        if isinstance(axis, (list, tuple)):
+            self.axis = [int(a) for a in axis]
+        elif isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+            self.axis = int(axis)
+        else:
+            raise TypeError(
+                "Expected an int or a list/tuple of ints for the argument 'axis', but received: "
+                f"{axis!r}"
+            )
+        self.epsilon = float(epsilon)
+        if not self.epsilon >= 0:  # Keras accepts 0 (configs may hold it)
+            raise ValueError(
+                f"Expected `epsilon` to be a non-negative float. Received: epsilon={epsilon}"
+            )
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.rms_scaling = False
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        _no_constraint(beta_constraint, "beta_constraint")
+        _no_constraint(gamma_constraint, "gamma_constraint")
+        self._initializers = {"gamma": self.gamma_initializer, "beta": self.beta_initializer}
+        self._regularizers = {"gamma": self.gamma_regularizer, "beta": self.beta_regularizer}
+
+    def build(self, input_shape) -> None:
+        self._axes = _trailing_axes(self.name, self.axis, len(input_shape), "LayerNormalization")
+        super().build(input_shape)
+
+    def engine_attrs(self) -> dict:
+        return {"axes": self._axes, "epsilon": self.epsilon, "center": self.center,
+                "scale": self.scale}
+
+    @property
+    def gamma(self):
+        return next((w for w in self.weights if w.name == "gamma"), None)
+
+    @property
+    def beta(self):
+        return next((w for w in self.weights if w.name == "beta"), None)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "rms_scaling": self.rms_scaling,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": None,
+            "gamma_constraint": None,
         })
         return config

@@ -20,6 +20,10 @@ def _fmt_shape(shape) -> str:
         ",)" if len(shape) == 1 else ")")
 
 
+def _weight_bytes(w) -> int:
+    return int(np.prod(w.shape)) * np.dtype(w.dtype).itemsize
+
+
 def _fmt_bytes(n: int) -> str:
     size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
@@ -210,11 +214,15 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, expand
     lines.append(rule("└", "┴", "┘", "─"))
     trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
     frozen = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
+    # Bytes by each weight's dtype: Normalization's int64 count takes 8.
+    trainable_bytes = sum(_weight_bytes(w) for w in model.trainable_weights)
+    frozen_bytes = sum(_weight_bytes(w) for w in model.non_trainable_weights)
     opt_count, opt_bytes = _optimizer_variables(model)
     total = trainable + frozen + opt_count
-    lines.append(f" Total params: {total:,} ({_fmt_bytes(4 * (trainable + frozen) + opt_bytes)})")
-    lines.append(f" Trainable params: {trainable:,} ({_fmt_bytes(trainable * 4)})")
-    lines.append(f" Non-trainable params: {frozen:,} ({_fmt_bytes(frozen * 4)})")
+    total_bytes = trainable_bytes + frozen_bytes + opt_bytes
+    lines.append(f" Total params: {total:,} ({_fmt_bytes(total_bytes)})")
+    lines.append(f" Trainable params: {trainable:,} ({_fmt_bytes(trainable_bytes)})")
+    lines.append(f" Non-trainable params: {frozen:,} ({_fmt_bytes(frozen_bytes)})")
     if opt_count:
         lines.append(f" Optimizer params: {opt_count:,} ({_fmt_bytes(opt_bytes)})")
     text = "\n".join(lines) + "\n"

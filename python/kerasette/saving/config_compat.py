@@ -196,6 +196,15 @@ def _keras2_layer(entry: dict) -> dict:
         config["alpha"] = config.pop("negative_slope")
     if cls == "InputLayer" and "batch_shape" in config:
         config["batch_input_shape"] = config.pop("batch_shape")
+    if cls == "LayerNormalization" and not config.get("rms_scaling"):
+        config.pop("rms_scaling", None)  # Keras 2's LayerNormalization rejects the key
+    axis = config.get("axis")
+    if isinstance(axis, (list, tuple)) and len(axis) != 1:
+        # Keras 3 reads an entry without `module` through its Keras 2 converter, which drops an
+        # axis list of any length but 1 (`Normalization(axis=None)` would come back as axis=-1);
+        # with `module` it reads the config as is. tf_keras reads both forms.
+        entry["module"] = "keras.layers"
+        entry["registered_name"] = None
     return entry
 
 

@@ -67,6 +67,11 @@ def _weight_names(layer) -> list[str]:
     return names
 
 
+def _little_endian(w) -> np.ndarray:
+    """A weight's value as Keras stores it: little-endian float32, or int64 for a counter."""
+    return np.asarray(w.numpy(), dtype=np.dtype(w.dtype).newbyteorder("<"))
+
+
 def write_weights(group: h5py.Group, model) -> None:
     """Writes the legacy layout into `group` (a file root or `model_weights/`)."""
     layers = model.layers
@@ -78,7 +83,7 @@ def write_weights(group: h5py.Group, model) -> None:
         names = _weight_names(layer)
         h5_io.write_str_list_attr(g, "weight_names", names)
         for name, w in zip(names, layer.weights):
-            g.create_dataset(name, data=np.asarray(w.numpy(), dtype="<f4"))
+            g.create_dataset(name, data=_little_endian(w))
     top = group.create_group("top_level_model_weights")
     h5_io.write_str_list_attr(top, "weight_names", [])
 
@@ -90,7 +95,7 @@ def write_keras3_weights(f: h5py.File, model) -> None:
         vars_group = layers_group.require_group(path).create_group("vars")
         h5_io.write_str_attr(vars_group, "name", layer.name, utf8=True)
         for i, w in enumerate([] if _is_model(layer) else layer.weights):
-            vars_group.create_dataset(str(i), data=np.asarray(w.numpy(), dtype="<f4"))
+            vars_group.create_dataset(str(i), data=_little_endian(w))
     h5_io.write_str_attr(f.create_group("vars"), "name", model.name, utf8=True)
 
 
@@ -138,7 +143,8 @@ def _mismatch(layer, saved_name: str, names, values, filepath: str) -> str | Non
 def _assign(pairs) -> None:
     for layer, values in pairs:
         for w, value in zip(layer.weights, values):
-            w.assign(np.ascontiguousarray(value, dtype=np.float32))
+            # np.array, not ascontiguousarray, which makes a scalar (a counter) 1-D.
+            w.assign(np.array(value, dtype=np.float32))
 
 
 def _check_all(candidates, filepath: str, skip_mismatch: bool) -> list:

@@ -1,0 +1,201 @@
+// Regularization layers that perturb their input in training and are the identity at inference:
+// GaussianNoise, GaussianDropout, SpatialDropout (whole channels), and Identity (also the engine
+// part of ActivityRegularization, whose penalty the graph adds from the layer's activity_l1/l2).
+//
+// Every random value is a pure function of (seed, step, index) drawn from the Philox streams of
+// core/rng.h, so a seeded layer gives the same numbers on any thread count.
+#include <algorithm>
+#include <cmath>
+
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "nn/layer_registry.h"
+#include "nn/shape_text.h"
+
+namespace kerasette {
+
+namespace {
+
+// y = x * m elementwise (the backward of every multiplicative noise layer too).
+void multiply(const float* x, const float* m, float* y, int64_t n) {
+  parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) y[i] = x[i] * m[i];
+  });
+}
+
+// y[r, t, c] = x[r, t, c] * m[r, c]: one factor per (sample, channel), channels last.
+void multiply_channels(const float* x, const float* m, float* y, int64_t samples, int64_t steps,
+                       int64_t channels) {
+  parallel_for(samples * steps, chunk_for(samples * steps, std::max<int64_t>(1, 4096 / channels)),
+               [&](int64_t b, int64_t e) {
+                 for (int64_t i = b; i < e; ++i) {
+                   const float* mr = m + (i / steps) * channels;
+                   for (int64_t c = 0; c < channels; ++c)
+                     y[i * channels + c] = x[i * channels + c] * mr[c];
+                 }
+               });
+}
+
+// The layers below draw only in training, compute on the CPU, and pass gradients straight
+// through at inference.
+class NoiseLayer : public Layer {
+ public:
+  NoiseLayer(const std::string& name, const Attrs& a)
+      : Layer(name), seed_(static_cast<uint64_t>(a.get_int("seed", 0))) {}
+
+  Shape build(const std::vector<Shape>& in) override {
+    if (in.size() != 1) shape_error("expects exactly one input");
+    return in[0];
+  }
+
+ protected:
+  // Whether this call perturbs (training with a non-zero strength).
+  virtual bool active(const StepContext& ctx) const = 0;
+  void pass_through(const Tensor& x, Tensor& out) const {
+    out.resize(x.shape(), x.device());
+    out.copy_from(x);
+  }
+  uint64_t stream(const StepContext& ctx) const { return mix_seed(seed_, ctx.step); }
+  uint64_t seed_;
+};
+
+}  // namespace
+
+// Keras's GaussianNoise: y = x + N(0, stddev) in training. Additive: dx = dy.
+class GaussianNoiseLayer : public NoiseLayer {
+ public:
+  GaussianNoiseLayer(const std::string& name, const Attrs& a)
+      : NoiseLayer(name, a), stddev_(static_cast<float>(a.get_float("stddev", 0.0))) {}
+
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState&,
+               const StepContext& ctx) override {
+    const Tensor& x = *in[0];
+    if (!active(ctx)) return pass_through(x, out);
+    out.resize(x.shape());
+    const int64_t n = x.numel();
+    rng_fill_normal(out.data(), n, seed_, stream(ctx), 0.0f, stddev_);
+    const float* xp = x.data();
+    float* yp = out.data();
+    parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) yp[i] += xp[i];
+    });
+  }
+  void backward(const std::vector<const Tensor*>&, const Tensor&, const Tensor& dout,
+                const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
+    if (din[0]) *din[0] = dout;  // shares dout's storage: the gradient passes unchanged
+  }
+
+ private:
+  bool active(const StepContext& ctx) const override { return ctx.training && stddev_ > 0.0f; }
+  float stddev_;
+};
+KS_REGISTER_LAYER("gaussian_noise", GaussianNoiseLayer);
+
+// Keras's GaussianDropout: y = x * N(1, sqrt(rate / (1 - rate))) in training; dx = dy * noise.
+class GaussianDropoutLayer : public NoiseLayer {
+ public:
+  GaussianDropoutLayer(const std::string& name, const Attrs& a)
+      : NoiseLayer(name, a), rate_(static_cast<float>(a.get_float("rate", 0.0))) {}
+
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState& st,
+               const StepContext& ctx) override {
+    const Tensor& x = *in[0];
+    if (!active(ctx)) return pass_through(x, out);
+    if (st.saved.empty()) st.saved.resize(1);
+    Tensor& noise = st.saved[0];
+    noise.resize(x.shape());
+    const float stddev = std::sqrt(rate_ / (1.0f - rate_));
+    rng_fill_normal(noise.data(), x.numel(), seed_, stream(ctx), 1.0f, stddev);
+    out.resize(x.shape());
+    multiply(x.data(), noise.data(), out.data(), x.numel());
+  }
+  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+                const std::vector<Tensor*>& din, NodeState& st, const StepContext& ctx) override {
+    if (!din[0]) return;
+    if (!active(ctx)) {
+      *din[0] = dout;
+      return;
+    }
+    din[0]->resize(in[0]->shape());
+    multiply(dout.data(), st.saved[0].data(), din[0]->data(), dout.numel());
+  }
+
+ private:
+  // Keras skips rate 0; rate 1 would need an infinite deviation, and Keras's layer gives NaN.
+  bool active(const StepContext& ctx) const override {
+    return ctx.training && rate_ > 0.0f && rate_ < 1.0f;
+  }
+  float rate_;
+};
+KS_REGISTER_LAYER("gaussian_dropout", GaussianDropoutLayer);
+
+// SpatialDropout1D/2D, channels last: Dropout whose mask has one entry per (sample, channel), so a
+// whole feature map is kept (scaled by 1 / (1 - rate), as Keras's dropout) or zeroed. The Python
+// layer moves channels_first inputs' channels last around it.
+class SpatialDropoutLayer : public NoiseLayer {
+ public:
+  SpatialDropoutLayer(const std::string& name, const Attrs& a)
+      : NoiseLayer(name, a), rate_(static_cast<float>(a.get_float("rate", 0.0))) {}
+
+  Shape build(const std::vector<Shape>& in) override {
+    if (in.size() != 1 || in[0].size() < 2)
+      shape_error(str_cat("expects one input with steps and channels, got shape ",
+                          in.empty() ? std::string("none") : batch_shape_str(in[0])));
+    return in[0];
+  }
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState& st,
+               const StepContext& ctx) override {
+    const Tensor& x = *in[0];
+    if (!active(ctx)) return pass_through(x, out);
+    const int64_t N = x.dim(0), C = x.dim(-1), steps = N * C ? x.numel() / (N * C) : 0;
+    if (st.saved.empty()) st.saved.resize(1);
+    Tensor& mask = st.saved[0];
+    mask.resize({N, C});
+    rng_fill_uniform(mask.data(), N * C, seed_, stream(ctx), 0.0f, 1.0f);
+    const float keep_scale = rate_ >= 1.0f ? 0.0f : 1.0f / (1.0f - rate_);
+    float* mp = mask.data();
+    for (int64_t i = 0; i < N * C; ++i) mp[i] = mp[i] >= rate_ ? keep_scale : 0.0f;
+    out.resize(x.shape());
+    multiply_channels(x.data(), mp, out.data(), N, steps, C);
+  }
+  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+                const std::vector<Tensor*>& din, NodeState& st, const StepContext& ctx) override {
+    if (!din[0]) return;
+    if (!active(ctx)) {
+      *din[0] = dout;
+      return;
+    }
+    const Tensor& x = *in[0];
+    const int64_t N = x.dim(0), C = x.dim(-1), steps = N * C ? x.numel() / (N * C) : 0;
+    din[0]->resize(x.shape());
+    multiply_channels(dout.data(), st.saved[0].data(), din[0]->data(), N, steps, C);
+  }
+
+ private:
+  bool active(const StepContext& ctx) const override { return ctx.training && rate_ > 0.0f; }
+  float rate_;
+};
+KS_REGISTER_LAYER("spatial_dropout", SpatialDropoutLayer);
+
+// Identity: the output shares the input's storage, on any device.
+class IdentityLayer : public Layer {
+ public:
+  IdentityLayer(const std::string& name, const Attrs&) : Layer(name) {}
+
+  Shape build(const std::vector<Shape>& in) override {
+    if (in.size() != 1) shape_error("expects exactly one input");
+    return in[0];
+  }
+  void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState&,
+               const StepContext&) override {
+    out = *in[0];
+  }
+  void backward(const std::vector<const Tensor*>&, const Tensor&, const Tensor& dout,
+                const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
+    if (din[0]) *din[0] = dout;
+  }
+  bool supports(Device) const override { return true; }
+};
+KS_REGISTER_LAYER("identity", IdentityLayer);
+
+}  // namespace kerasette

@@ -1,0 +1,199 @@
+"""Regularization layers besides Dropout: GaussianNoise, GaussianDropout, SpatialDropout1D/2D and
+ActivityRegularization.
+
+Each is the identity at inference. The noise layers draw from the engine's counter-based
+generator in training, from a seed of their own (the `seed` argument, else one drawn from the
+global seed), so they repeat on any thread count.
+"""
+
+from __future__ import annotations
+
+from kerasette import _random, regularizers
+from kerasette.config import image_data_format
+from kerasette.layers.layer import Layer
+
+
+def _fraction(value, name: str) -> float:
+    """A float in [0, 1], with Keras's message otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(
+            f"Invalid value received for argument `{name}`. Expected a float value between 0 "
+            f"and 1. Received: {name}={value}"
+        )
+    return float(value)
+
+
+class _SeededNoise(Layer):
+    """A layer that draws random numbers in training: its `seed` and the engine's."""
+
+    _keras_built_at_init = True
+
+    def _set_seed(self, seed) -> None:
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ValueError(f"Expected `seed` to be an integer or None. Received: seed={seed}")
+        self.seed = seed
+        self._engine_seed = int(seed) if seed is not None else _random.next_seed()
+
+
+class GaussianNoise(_SeededNoise):
+    """Adds zero-centered Gaussian noise in training: `x + N(0, stddev)`.
+
+    Args:
+        stddev: standard deviation of the noise, in [0, 1].
+        seed: integer seed of the noise.
+
+    Input shape: any. Output shape: the input shape.
+
+    Example:
+        >>> layer = GaussianNoise(0.1)
+    """
+
+    _engine_kind = "gaussian_noise"
+
+    def __init__(self, stddev: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.stddev = _fraction(stddev, "stddev")
+        self._set_seed(seed)
+
+    def engine_attrs(self) -> dict:
+        return {"stddev": self.stddev, "seed": self._engine_seed}
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
+
+
+class GaussianDropout(_SeededNoise):
+    """Multiplies inputs by Gaussian noise of mean 1 in training:
+    `x * N(1, sqrt(rate / (1 - rate)))`.
+
+    Args:
+        rate: drop probability of the equivalent Dropout, in [0, 1].
+        seed: integer seed of the noise.
+
+    Input shape: any. Output shape: the input shape.
+
+    Example:
+        >>> layer = GaussianDropout(0.2)
+    """
+
+    _engine_kind = "gaussian_dropout"
+
+    def __init__(self, rate: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = _fraction(rate, "rate")
+        self._set_seed(seed)
+
+    def engine_attrs(self) -> dict:
+        return {"rate": self.rate, "seed": self._engine_seed}
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class _SpatialDropout(_SeededNoise):
+    """Dropout of whole channels: one keep/drop draw per (sample, channel), kept channels scaled
+    by 1 / (1 - rate)."""
+
+    _engine_kind = "spatial_dropout"
+    _rank = 3
+
+    def __init__(self, rate: float, seed: int | None = None, name=None, dtype=None, **kwargs):
+        # Keras 3 takes no other arguments; **kwargs reads Keras 2 configs (`trainable`, and
+        # `noise_shape`, always None there: the layer derives it).
+        kwargs.pop("noise_shape", None)
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        self.rate = _fraction(rate, "rate")
+        self._set_seed(seed)
+
+    def build(self, input_shape) -> None:
+        if len(input_shape) != self._rank:
+            raise ValueError(
+                f"Input 0 of layer '{self.name}' is incompatible with the layer: expected "
+                f"ndim={self._rank}, found ndim={len(input_shape)}. Full shape received: "
+                f"{tuple(input_shape)}"
+            )
+        super().build(input_shape)
+
+    def engine_attrs(self) -> dict:
+        return {"rate": self.rate, "seed": self._engine_seed}
+
+    def get_config(self) -> dict:
+        # Keras's spatial dropouts take no `trainable` (their constructors have no **kwargs).
+        return {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": "float32"}
+
+
+class SpatialDropout1D(_SpatialDropout):
+    """Drops whole 1D feature maps (channels) in training.
+
+    Args:
+        rate: fraction of the channels to drop, in [0, 1].
+        seed: integer seed of the mask.
+
+    Input shape: `(samples, timesteps, channels)`. Output shape: the input shape.
+
+    Example:
+        >>> layer = SpatialDropout1D(0.2)
+    """
+
+
+class SpatialDropout2D(_SpatialDropout):
+    """Drops whole 2D feature maps (channels) in training.
+
+    Args:
+        rate: fraction of the channels to drop, in [0, 1].
+        data_format: "channels_last" (default from the config) or "channels_first".
+        seed: integer seed of the mask.
+
+    Input shape: `(samples, rows, cols, channels)` (channels_last) or
+    `(samples, channels, rows, cols)`. Output shape: the input shape.
+
+    Example:
+        >>> layer = SpatialDropout2D(0.2)
+    """
+
+    _rank = 4
+
+    def __init__(self, rate: float, data_format=None, seed: int | None = None, name=None,
+                 dtype=None, **kwargs):
+        super().__init__(rate, seed=seed, name=name, dtype=dtype, **kwargs)
+        if data_format not in (None, "channels_last", "channels_first"):
+            raise ValueError(
+                "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
+                f"Received: data_format={data_format}"
+            )
+        self.data_format = data_format or image_data_format()
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "data_format": self.data_format}
+
+
+class ActivityRegularization(Layer):
+    """The identity, adding `l1 * sum(|x|) + l2 * sum(x^2)` (per sample) to the training loss.
+
+    Args:
+        l1: L1 factor, non-negative.
+        l2: L2 factor, non-negative.
+
+    Input shape: any. Output shape: the input shape.
+
+    Example:
+        >>> layer = ActivityRegularization(l2=1e-3)
+    """
+
+    _engine_kind = "identity"
+    _keras_built_at_init = True
+
+    def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        for key, value in (("l1", l1), ("l2", l2)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ValueError(
+                    f"Invalid value for argument {key}: expected a non-negative float. "
+                    f"Received: {key}={value}"
+                )
+        self.l1 = float(l1)
+        self.l2 = float(l2)
+        self.activity_regularizer = regularizers.L1L2(l1=self.l1, l2=self.l2)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "l1": self.l1, "l2": self.l2}
