@@ -8,7 +8,6 @@ engine computation in two transposes (see `Layer.build`), so it takes and gives 
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from kerasette import activations
@@ -71,6 +70,26 @@ def standardize_data_format(data_format) -> str:
     return data_format
 
 
+def _set_window_args(layer, filters, kernel_size, strides, dilation_rate, data_format) -> None:
+    """The arguments a convolution and a transposed convolution share, checked as Keras does."""
+    n = layer.rank
+    if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
+        raise ValueError(
+            "Invalid value for argument `filters`. Expected a strictly positive value. "
+            f"Received filters={filters}."
+        )
+    layer.filters = int(filters)
+    layer.kernel_size = standardize_tuple(kernel_size, n, "kernel_size")
+    layer.strides = standardize_tuple(strides, n, "strides")
+    layer.dilation_rate = standardize_tuple(dilation_rate, n, "dilation_rate")
+    layer.data_format = standardize_data_format(data_format)
+    if max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
+        raise ValueError(
+            "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
+            f"Received: strides={layer.strides} and dilation_rate={layer.dilation_rate}"
+        )
+
+
 class BaseConv(KernelBiasLayer):
     """N-D convolution (cross-correlation) with Keras's arguments; see Conv1D and Conv2D."""
 
@@ -84,13 +103,8 @@ class BaseConv(KernelBiasLayer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         kwargs.pop("lora_rank", None)
         super().__init__(**kwargs)
-        n = self.rank
-        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
-            raise ValueError(
-                "Invalid value for argument `filters`. Expected a strictly positive value. "
-                f"Received filters={filters}."
-            )
-        self.filters = int(filters)
+        _set_window_args(self, filters, kernel_size, strides, dilation_rate, data_format)
+        self.padding = standardize_padding(padding, allow_causal=self.rank == 1)
         self.groups = int(groups)
         if self.groups <= 0:
             raise ValueError(
@@ -101,16 +115,6 @@ class BaseConv(KernelBiasLayer):
             raise ValueError(
                 "The number of filters must be evenly divisible by the number of groups. "
                 f"Received: groups={self.groups}, filters={self.filters}."
-            )
-        self.kernel_size = standardize_tuple(kernel_size, n, "kernel_size")
-        self.strides = standardize_tuple(strides, n, "strides")
-        self.dilation_rate = standardize_tuple(dilation_rate, n, "dilation_rate")
-        self.padding = standardize_padding(padding, allow_causal=n == 1)
-        self.data_format = standardize_data_format(data_format)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
             )
         self._set_kernel_bias_args(activation, use_bias, kernel_initializer, bias_initializer,
                                    kernel_regularizer, bias_regularizer, activity_regularizer,
@@ -211,15 +215,7 @@ class BaseConvTranspose(KernelBiasLayer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(**kwargs)
         n = self.rank
-        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters <= 0:
-            raise ValueError(
-                "Invalid value for argument `filters`. Expected a strictly positive value. "
-                f"Received filters={filters}."
-            )
-        self.filters = int(filters)
-        self.kernel_size = standardize_tuple(kernel_size, n, "kernel_size")
-        self.strides = standardize_tuple(strides, n, "strides")
-        self.dilation_rate = standardize_tuple(dilation_rate, n, "dilation_rate")
+        _set_window_args(self, filters, kernel_size, strides, dilation_rate, data_format)
         self.padding = standardize_padding(padding)
         if isinstance(self.padding, (list, tuple)):
             raise ValueError(
@@ -230,7 +226,6 @@ class BaseConvTranspose(KernelBiasLayer):
             None if output_padding is None
             else standardize_tuple(output_padding, n, "output_padding", allow_zero=True)
         )  # fmt: skip
-        self.data_format = standardize_data_format(data_format)
         if self.output_padding is not None:
             for i, (op, s) in enumerate(zip(self.output_padding, self.strides)):
                 if op >= s:
@@ -240,11 +235,6 @@ class BaseConvTranspose(KernelBiasLayer):
                         f"is {s}. Received: output_padding={self.output_padding}, "
                         f"strides={self.strides}"
                     )
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                "`strides > 1` not supported in conjunction with `dilation_rate > 1`. "
-                f"Received: strides={self.strides} and dilation_rate={self.dilation_rate}"
-            )
         self._set_kernel_bias_args(activation, use_bias, kernel_initializer, bias_initializer,
                                    kernel_regularizer, bias_regularizer, activity_regularizer,
                                    kernel_constraint, bias_constraint)
