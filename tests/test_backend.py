@@ -62,3 +62,21 @@ def test_ops_numpy_functions_with_keras_dtypes():
     assert ops.equal(ops.argmax(p, -1), np.array([1, 0])).all()
     np.testing.assert_allclose(ops.softmax(p).sum(axis=-1), 1.0, rtol=1e-6)
     np.testing.assert_allclose(ops.log_softmax(p), np.log(ops.softmax(p)), rtol=1e-5)
+
+
+def test_ops_keep_32_bit_results_of_32_bit_inputs():
+    # Keras 3.15 (TensorFlow backend): an accuracy from int32 labels is float32, a mask's sum int32;
+    # NumPy alone widens both to 64 bits. A float64 or int64 input keeps its width.
+    import numpy as np
+
+    ops = keras.ops
+    labels = np.array([[1, 2], [3, 4]], dtype="int32")
+    for out in (ops.mean(labels), ops.mean(ops.equal(labels, 1)), ops.std(labels),
+                ops.sqrt(labels), ops.divide(labels, 2), ops.add(labels, 1.5),
+                ops.where(labels > 1, labels, 0.5), ops.norm(labels), ops.full((2,), 1)):
+        assert out.dtype == np.float32
+    for out in (ops.sum(labels > 1), ops.cumsum(np.array([True, False])), ops.prod(labels)):
+        assert out.dtype == np.int32
+    assert float(ops.mean(ops.equal(labels, 1))) == 0.25
+    assert ops.mean(np.array([1.0, 2.0], "float64")).dtype == np.float64
+    assert ops.sum(np.array([1, 2], "int64")).dtype == np.int64

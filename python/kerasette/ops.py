@@ -103,9 +103,20 @@ def count_nonzero(x, axis=None) -> np.ndarray:
     return np.asarray(np.count_nonzero(convert_to_tensor(x), axis=axis), dtype=np.int32)
 
 
+def _narrow(out, *inputs):
+    """NumPy widens int32 and bool results to int64 or float64 (`np.mean` of labels, `int32 / 2`,
+    `np.sum` of a mask); Keras keeps 32 bits unless an input already had 64: narrow the same way."""
+    # (No `any()` here: this module's globals hold `keras.ops.any`, `all`, `sum`, `max`...)
+    dtype = getattr(out, "dtype", None)
+    if dtype in (np.float64, np.int64) and dtype not in {getattr(x, "dtype", None) for x in inputs}:
+        return out.astype(np.float32 if dtype == np.float64 else np.int32)
+    return out
+
+
 def _wrap(fn, name):
     def op(x, *args, **kwargs):
-        return fn(convert_to_tensor(x), *args, **kwargs)
+        x = convert_to_tensor(x)
+        return _narrow(fn(x, *args, **kwargs), x)
 
     op.__name__ = name
     op.__doc__ = f"`np.{fn.__name__}` on the tensor, as `keras.ops.{name}`."
@@ -120,7 +131,8 @@ def _operand(x):
 
 def _wrap2(fn, name):
     def op(x1, x2, *args, **kwargs):
-        return fn(_operand(x1), _operand(x2), *args, **kwargs)
+        x1, x2 = _operand(x1), _operand(x2)
+        return _narrow(fn(x1, x2, *args, **kwargs), x1, x2)
 
     op.__name__ = name
     op.__doc__ = f"`np.{fn.__name__}` on the two tensors, as `keras.ops.{name}`."
@@ -160,7 +172,8 @@ def shape(x) -> tuple:
 def where(condition, x1=None, x2=None):
     if x1 is None and x2 is None:
         return np.nonzero(condition)
-    return np.where(condition, _operand(x1), _operand(x2))
+    x1, x2 = _operand(x1), _operand(x2)
+    return _narrow(np.where(condition, x1, x2), x1, x2)
 
 
 def concatenate(xs, axis=0) -> np.ndarray:
@@ -184,7 +197,7 @@ def ones(shape, dtype="float32") -> np.ndarray:
 
 
 def full(shape, fill_value, dtype=None) -> np.ndarray:
-    return np.full(shape, fill_value, dtype=dtype or convert_to_tensor(fill_value).dtype)
+    return np.full(shape, fill_value, dtype=dtype or "float32")  # Keras: floatx, whatever the value
 
 
 def one_hot(x, num_classes, axis=-1, dtype="float32") -> np.ndarray:
@@ -195,8 +208,8 @@ def one_hot(x, num_classes, axis=-1, dtype="float32") -> np.ndarray:
 
 
 def norm(x, ord=None, axis=None, keepdims=False) -> np.ndarray:
-    return np.linalg.norm(convert_to_tensor(x), ord=ord, axis=axis, keepdims=keepdims).astype(
-        np.result_type(convert_to_tensor(x).dtype, np.float32))
+    x = convert_to_tensor(x)
+    return _narrow(np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims), x)
 
 
 def logsumexp(x, axis=None, keepdims=False) -> np.ndarray:
