@@ -253,3 +253,19 @@ def test_progress_bar_with_unknown_length(capsys):
     x, y = _data()
     _model().fit(_gen(x, y), epochs=1, verbose=2, shuffle=False)
     assert "3/3" in capsys.readouterr().out
+
+
+def test_py_dataset_class_weight_checked_before_training():
+    # A bad `class_weight` for a PyDataset used to surface at the first batch, after the
+    # callbacks' on_train_begin, and the dict was re-checked for every batch.
+    x, _ = _data(8)
+    labels = np.array([0, 1] * 4, dtype="float32").reshape(-1, 1)
+    seen = []
+    cb = keras.callbacks.LambdaCallback(on_train_begin=lambda logs: seen.append("begin"))
+    data = Batches(x, labels)
+    with pytest.raises(ValueError, match=r"finite numbers. Received: class_weight\[1\]=nan"):
+        _model().fit(data, class_weight={0: 1.0, 1: float("nan")}, callbacks=[cb], verbose=0)
+    assert seen == [] and data.calls == []
+    # Float keys (np.unique of float labels) still find their classes batch after batch.
+    model = _model()
+    model.fit(Batches(x, labels), class_weight={0.0: 1.0, 1.0: 3.0}, epochs=1, verbose=0)

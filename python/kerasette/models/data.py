@@ -134,6 +134,8 @@ def check_class_weight(class_weight) -> dict:
 
 
 def class_weights_to_sample_weights(y: np.ndarray, class_weight: dict) -> np.ndarray:
+    """Each sample's weight from its label's class; `class_weight` as `check_class_weight` gives
+    it (`fit` checks it once, not per batch)."""
     if y.ndim > 1 and y.shape[-1] > 1:
         labels = np.argmax(y.reshape(y.shape[0], -1, y.shape[-1])[:, 0, :], axis=-1)
     else:
@@ -141,7 +143,6 @@ def class_weights_to_sample_weights(y: np.ndarray, class_weight: dict) -> np.nda
         if y.ndim > 1 and y.shape[-1] == 1:
             labels = np.round(labels)
     labels = labels.astype(np.int64)
-    class_weight = check_class_weight(class_weight)
     weights = np.ones(len(labels), dtype=np.float32)
     for cls, w in class_weight.items():
         weights[labels == cls] = w

@@ -347,6 +347,8 @@ class Trainer:
         steps_per_epoch = _check_steps(steps_per_epoch, "steps_per_epoch")
         validation_steps = _check_steps(validation_steps, "validation_steps")
         _check_validation_freq(validation_freq)
+        if class_weight is not None:  # here, not per batch of a batch source
+            class_weight = data_utils.check_class_weight(class_weight)
         if is_batch_source(x):
             check_source_args(x, y, sample_weight, class_weight, validation_split)
             return source_loop.fit(
