@@ -9,7 +9,8 @@
 //
 // Formulas mirror the CPU kernels operation by operation; results differ from the CPU only by
 // float rounding (libdevice's expf/tanhf/erff instead of the CPU's polynomials, FMA contraction,
-// other summation trees), except dropout masks, which are bit-identical (same Philox counters).
+// other summation trees), except dropout masks, which are bit-identical (same Philox counters), and
+// normal noise, identical but for a rare last bit (core/philox.h's philox_normal_pair).
 // Reductions use fixed trees that depend only on the sizes: the same inputs give the same bits.
 #pragma once
 #include <cstddef>
@@ -55,9 +56,17 @@ void relu_layer_forward(const float* x, float* y, int64_t n, const ReluLayerKink
 void relu_layer_backward(const float* x, const float* dy, float* dx, int64_t n,
                          const ReluLayerKinks& k);
 // Inverted dropout: mask[i] = (uniform(philox(seed, stream, i / 4)[i % 4]) >= rate) ? scale : 0,
-// y = x * mask: the CPU DropoutLayer's masks, bit for bit.
+// y = x * mask: the CPU DropoutLayer's masks, bit for bit. x and y null: the mask alone (the CPU
+// SpatialDropout's per-channel mask, drawn by rng_fill_uniform on [0, 1), is this mask too).
 void dropout_forward(const float* x, float* y, float* mask, int64_t n, float rate, float scale,
                      uint64_t seed, uint64_t stream);
+// out[i] = mean + stddev * z_i, z_i element i of the CPU's rng_fill_normal(seed, stream): the
+// same floats but where libdevice's log or cos rounds a double otherwise than glibc's, which can
+// move a float by one ulp (rare: the double must lie within a few ulp of a float rounding tie).
+void normal_fill(float* out, int64_t n, float mean, float stddev, uint64_t seed, uint64_t stream);
+// y[s, t, c] = x[s, t, c] * m[s, c] over samples x steps x channels (SpatialDropout).
+void mul_channels(const float* x, const float* m, float* y, int64_t samples, int64_t steps,
+                  int64_t channels);
 
 // ---- merge layers (merge.cu): k <= kMaxMergeInputs inputs of n floats each ----
 constexpr int kMaxMergeInputs = 16;

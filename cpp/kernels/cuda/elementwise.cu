@@ -1,6 +1,7 @@
 // Elementwise CUDA kernels: fill/scale/axpy, activations, row softmax, bias add, column sums,
-// Keras's ReLU layer, dropout, and the deterministic reductions the graph accumulates its epoch
-// sums with. Grid-stride loops; reductions use fixed trees (see device_common.cuh).
+// Keras's ReLU layer, dropout and the noise layers' draws, and the deterministic reductions the
+// graph accumulates its epoch sums with. Grid-stride loops; reductions use fixed trees (see
+// device_common.cuh).
 #include <memory>
 
 #include "core/cuda_allocator.h"
@@ -141,9 +142,26 @@ __global__ void dropout_kernel(const float* __restrict__ x, float* __restrict__ 
       if (i >= n) break;
       const float m = philox_unit(r[j]) >= rate ? scale : 0.0f;
       mask[i] = m;
-      y[i] = x[i] * m;
+      if (x) y[i] = x[i] * m;
     }
   }
+}
+
+// The CPU's rng_fill_normal: block b of Philox gives elements 2b and 2b + 1.
+__global__ void normal_fill_kernel(float* __restrict__ out, int64_t n, float mean, float stddev,
+                                   uint64_t seed, uint64_t stream) {
+  KS_GRID_STRIDE(b, (n + 1) / 2) {
+    double z[2];
+    philox_normal_pair(seed, stream, static_cast<uint64_t>(b), z);
+    out[2 * b] = philox_normal_value(z[0], mean, stddev);
+    if (2 * b + 1 < n) out[2 * b + 1] = philox_normal_value(z[1], mean, stddev);
+  }
+}
+
+__global__ void mul_channels_kernel(const float* __restrict__ x, const float* __restrict__ m,
+                                    float* __restrict__ y, int64_t steps, int64_t channels,
+                                    int64_t n) {
+  KS_GRID_STRIDE(i, n) y[i] = x[i] * m[i / (steps * channels) * channels + i % channels];
 }
 
 // Single-block reductions in double: thread t sums t, t + 256, ... in order, then a shared
@@ -284,6 +302,18 @@ void dropout_forward(const float* x, float* y, float* mask, int64_t n, float rat
   if (n <= 0) return;
   dropout_kernel<<<grid_for((n + 3) / 4), kThreads>>>(x, y, mask, n, rate, scale, seed, stream);
   check_launch("dropout_forward");
+}
+void normal_fill(float* out, int64_t n, float mean, float stddev, uint64_t seed, uint64_t stream) {
+  if (n <= 0) return;
+  normal_fill_kernel<<<grid_for((n + 1) / 2), kThreads>>>(out, n, mean, stddev, seed, stream);
+  check_launch("normal_fill");
+}
+void mul_channels(const float* x, const float* m, float* y, int64_t samples, int64_t steps,
+                  int64_t channels) {
+  const int64_t n = samples * steps * channels;
+  if (n <= 0) return;
+  mul_channels_kernel<<<grid_for(n), kThreads>>>(x, m, y, steps, channels, n);
+  check_launch("mul_channels");
 }
 void weighted_sum_into(const float* x, const float* w, int64_t n, double scale, double* acc) {
   weighted_sum_kernel<<<1, kReduceThreads>>>(x, w, n, scale, acc);
