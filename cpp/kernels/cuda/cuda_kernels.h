@@ -111,7 +111,7 @@ void permute(const float* src, float* dst, int64_t batch, const int64_t* in_shap
 void dot_rows(const float* a, const float* b, float* out, int64_t n, int64_t d);
 void scale_rows(const float* s, const float* x, float* y, int64_t n, int64_t d);
 
-// ---- batch normalization over the last axis of x[rows, C] (batch_norm.cu) ----
+// ---- batch normalization over the last axis of x[rows, C] (normalization.cu) ----
 // Per-channel sums in double over fixed chunks of rows, added in chunk order (the CPU's scheme).
 // Batch statistics (biased variance): mean, inv_std = 1 / sqrt(var + eps); and
 // moving = moving * momentum + batch * (1 - momentum).
@@ -129,6 +129,17 @@ void batch_norm_apply(const float* x, const float* mean, const float* inv_std, c
 void batch_norm_backward(const float* x, const float* dy, const float* mean, const float* inv_std,
                          const float* gamma, int64_t rows, int64_t C, bool batch_stats,
                          float* dgamma, float* dbeta, bool accumulate, float* dx);
+
+// ---- layer normalization over rows of K values (normalization.cu; kernels/layer_norm_row.h) ----
+// Per row, sums in double: mean, inv_std = 1 / sqrt(biased var + eps), y = xhat * gamma + beta
+// (gamma, beta may be null: 1 and 0).
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, int64_t rows,
+                        int64_t K, float eps, float* y, float* mean, float* inv_std);
+// dgamma (+)= sum over rows of dy * xhat, dbeta (+)= sum dy (either may be null; the BatchNorm
+// column tree); dx (may be null) = inv_std * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma.
+void layer_norm_backward(const float* x, const float* dy, const float* mean, const float* inv_std,
+                         const float* gamma, int64_t rows, int64_t K, float* dgamma, float* dbeta,
+                         bool accumulate, float* dx);
 
 // ---- reductions into device accumulators (double, so epoch sums keep their precision) ----
 // acc[0] += scale * sum_i x[i] (* w[i] when w is not null); one block, fixed tree.

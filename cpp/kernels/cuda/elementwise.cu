@@ -36,13 +36,8 @@ __global__ void act_backward_kernel(Act act, float alpha, const float* __restric
   KS_GRID_STRIDE(i, n) dx[i] = act_bwd(act, alpha, x[i], y[i], dy[i]);
 }
 
-// One warp per row: max, sum of exp(x - max), scale. Lanes stride the row, so any width works.
-// Warps stride the rows: grid_for caps the grid at 4,194,240 warps, fewer than the rows of a
-// per-pixel softmax over a large batch of images. A warp's lanes share r, so they leave together.
-#define KS_WARP_ROWS(r, rows)                                                     \
-  for (int64_t r = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / 32; \
-       r < (rows); r += static_cast<int64_t>(gridDim.x) * blockDim.x / 32)
-
+// One warp per row (KS_WARP_ROWS): max, sum of exp(x - max), scale. Lanes stride the row, so any
+// width works.
 __global__ void softmax_rows_kernel(const float* __restrict__ x, float* __restrict__ y,
                                     int64_t rows, int64_t cols) {
   const int lane = threadIdx.x % 32;
@@ -76,7 +71,6 @@ __global__ void softmax_rows_backward_kernel(const float* __restrict__ y,
     for (int64_t c = lane; c < cols; c += 32) dr[c] = yr[c] * (gr[c] - s);
   }
 }
-#undef KS_WARP_ROWS
 
 __global__ void add_bias_kernel(float* __restrict__ y, const float* __restrict__ bias,
                                 int64_t rows, int64_t cols) {
