@@ -4,7 +4,9 @@ masks. Skipped unless `kerasette.config.list_devices()` holds a CUDA device.
 Tolerances: the GPU sums in other orders than the CPU (GEMM tiles, warp trees) and uses libdevice's
 expf/tanhf/erff instead of the CPU's polynomials, so float32 results agree to a few ulp per
 operation; 1e-5 relative for elementwise kernels, 1e-4 scaled by sqrt(K) for products, 1e-3 for
-loss curves after 50 training steps. Dropout masks are compared bit for bit.
+loss curves after 50 training steps. Dropout masks (SpatialDropout's too) are compared bit for
+bit, normal noise (GaussianNoise, GaussianDropout) to one ulp: its Box-Muller log and cos are
+libdevice's on the GPU.
 """
 
 import numpy as np
@@ -825,14 +827,78 @@ def test_normalization_identity_activity_regularization_fit_matches_cpu():
                                rtol=2e-3, atol=2e-3)
 
 
-@pytest.mark.parametrize("layer", ["LayerNormalization", "GaussianNoise", "GaussianDropout",
-                                   "SpatialDropout1D"])
-def test_cpu_only_noise_and_layer_norm_refuse_strict_cuda(layer):
-    config.set_device("cuda")
-    args = {"LayerNormalization": {}}.get(layer, {"rate": 0.2} if "Dropout" in layer else
-                                          {"stddev": 0.2})
-    model = kerasette.Sequential([kerasette.Input((5, 4)), getattr(kerasette.layers, layer)(**args),
-                                  kerasette.layers.Dense(2)])
-    model.compile(optimizer="sgd", loss="mse")
-    with pytest.raises(NotImplementedError, match="CUDA"):
-        model.fit(np.zeros((4, 5, 4), np.float32), np.zeros((4, 5, 2), np.float32), verbose=0)
+# Layers, their arguments and an input shape (batch excluded) for the noise and LayerNormalization
+# tests below. The batches (21 and 111 samples) make every draw's length odd, so that its last
+# Philox block is used in part.
+NOISE_AND_LAYER_NORM = [
+    ("LayerNormalization", {}, (5, 7)),
+    ("GaussianNoise", {"stddev": 0.3, "seed": 5}, (5, 7)),
+    ("GaussianDropout", {"rate": 0.2, "seed": 5}, (5, 7)),
+    ("SpatialDropout1D", {"rate": 0.3, "seed": 5}, (5, 7)),
+    ("SpatialDropout2D", {"rate": 0.3, "seed": 5, "data_format": "channels_first"}, (3, 4, 5)),
+]
+
+
+@pytest.mark.parametrize("layer,args,shape", NOISE_AND_LAYER_NORM,
+                         ids=[case[0] for case in NOISE_AND_LAYER_NORM])
+def test_noise_and_layer_norm_fit_on_strict_cuda_matches_cpu(layer, args, shape):
+    """These layers run on the GPU under an explicit set_device("cuda") (strict: a CPU-only layer
+    raises NotImplementedError there), and a fit's losses and weights match the CPU's: the noise
+    layers draw the CPU's numbers at every step, so mostly the Dense layer's rounding differs."""
+    L = kerasette.layers
+    r = rng(42)
+    x = r.standard_normal((63, *shape)).astype(np.float32)
+    y = r.standard_normal((63, *shape[:-1], 2)).astype(np.float32)
+    build = lambda: kerasette.Sequential([  # noqa: E731
+        kerasette.Input(shape), getattr(L, layer)(**args), L.Dense(2)])
+    # SGD: a weight's difference stays proportional to its gradients' (Adam can turn a tiny one
+    # into a step of size lr).
+    (cm, ch), (gm, gh) = _fit_pair(build, x, y, optimizer="sgd", batch_size=21, epochs=3)
+    np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-4)
+    for g, c in zip(gm.get_weights(), cm.get_weights()):
+        np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("layer,args,shape", NOISE_AND_LAYER_NORM[1:],
+                         ids=[case[0] for case in NOISE_AND_LAYER_NORM[1:]])
+def test_noise_layers_draw_the_cpu_numbers(layer, args, shape):
+    """The same seed and step give the same noise on both devices. A mask is a Philox uniform
+    compared with the rate: bit for bit. A normal value comes from Box-Muller in double, whose log
+    and cos are glibc's on the CPU and libdevice's on the GPU (a double's last bits may differ), so
+    a float may move by one ulp where the double lies next to a float rounding boundary: rare, and
+    at most one ulp. Inputs of ones (zeros for GaussianNoise) make the output the noise itself."""
+    x = np.full((111, *shape), 0.0 if layer == "GaussianNoise" else 1.0, np.float32)
+    out = {}
+    for device in ("cpu", "cuda"):
+        config.set_device(device)
+        out[device] = getattr(kerasette.layers, layer)(**args)(x, training=True)
+    cpu, gpu = out["cpu"], out["cuda"]
+    assert not np.array_equal(cpu, x)
+    if "Spatial" in layer:
+        np.testing.assert_array_equal(gpu, cpu)
+    else:
+        np.testing.assert_array_max_ulp(gpu, cpu, maxulp=1)
+        assert np.mean(gpu != cpu) < 1e-3
+
+
+@pytest.mark.parametrize("ln_kw,shape", [({}, (5, 4)), ({"axis": [1, 2], "epsilon": 1e-5}, (5, 4)),
+                                         ({"center": False}, (3, 70)),
+                                         ({"scale": False}, (2, 300))])
+def test_layer_normalization_fit_matches_cpu(ln_kw, shape):
+    """LayerNormalization on the GPU: one warp per row (rows of 4 to 300 values, so lanes idle or
+    stride), gamma and beta gradients by BatchNormalization's fixed column tree over 256-row chunks
+    (64 samples x 5 steps = 320 rows: two chunks). Losses, weights and predictions match the CPU's
+    to float rounding: the row sums add in another order, in double."""
+    L = kerasette.layers
+    r = rng(43)
+    x = (r.standard_normal((64, *shape)) * 3 + 1).astype(np.float32)
+    y = r.standard_normal((64, 3)).astype(np.float32)
+    build = lambda: kerasette.Sequential([  # noqa: E731
+        kerasette.Input(shape), L.LayerNormalization(**ln_kw), L.Dense(6, activation="tanh"),
+        L.LayerNormalization(), L.Flatten(), L.Dense(3)])
+    (cm, ch), (gm, gh) = _fit_pair(build, x, y, batch_size=64, epochs=3)
+    np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
+    for g, c in zip(gm.get_weights(), cm.get_weights()):
+        np.testing.assert_allclose(g, c, rtol=2e-3, atol=2e-3)
+    np.testing.assert_allclose(gm.predict(x, verbose=0), cm.predict(x, verbose=0),
+                               rtol=2e-3, atol=2e-3)

@@ -23,24 +23,13 @@ void rng_fill_uniform(float* out, int64_t n, uint64_t seed, uint64_t stream, flo
   });
 }
 
-// Box-Muller on one Philox block: words 0,1 give one normal value, words 2,3 another.
-static inline void normal_pair(uint64_t seed, uint64_t stream, uint64_t block, double z[2]) {
-  uint32_t r[4];
-  philox4x32(seed, stream, block, r);
-  for (int k = 0; k < 2; ++k) {
-    const double u1 = (static_cast<double>(r[2 * k]) + 1.0) / 4294967297.0;  // (0, 1)
-    const double u2 = static_cast<double>(r[2 * k + 1]) / 4294967296.0;
-    z[k] = std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-  }
-}
-
 void rng_fill_normal(float* out, int64_t n, uint64_t seed, uint64_t stream, float mean, float stddev) {
   parallel_for((n + 1) / 2, 4096, [&](int64_t b0, int64_t b1) {
     double z[2];
     for (int64_t b = b0; b < b1; ++b) {
-      normal_pair(seed, stream, static_cast<uint64_t>(b), z);
+      philox_normal_pair(seed, stream, static_cast<uint64_t>(b), z);
       for (int j = 0; j < 2 && b * 2 + j < n; ++j)
-        out[b * 2 + j] = static_cast<float>(mean + stddev * z[j]);
+        out[b * 2 + j] = philox_normal_value(z[j], mean, stddev);
     }
   });
 }
@@ -52,9 +41,9 @@ void rng_fill_truncated_normal(float* out, int64_t n, uint64_t seed, uint64_t st
     double z[2];
     for (int64_t i = i0; i < i1; ++i) {
       for (uint64_t attempt = 0;; ++attempt) {
-        normal_pair(seed, mix_seed(stream, attempt), static_cast<uint64_t>(i), z);
+        philox_normal_pair(seed, mix_seed(stream, attempt), static_cast<uint64_t>(i), z);
         if (std::fabs(z[0]) <= 2.0) {
-          out[i] = static_cast<float>(mean + stddev * z[0]);
+          out[i] = philox_normal_value(z[0], mean, stddev);
           break;
         }
       }

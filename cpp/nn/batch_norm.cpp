@@ -6,7 +6,7 @@
 // evaluate, or trainable = False: Keras runs a frozen BatchNormalization in inference mode) uses
 // the moving statistics. Per-channel sums are accumulated in double over fixed chunks of rows and
 // combined in chunk order: the same bits on any thread count. On the GPU the same formulas run in
-// kernels/cuda/batch_norm.cu.
+// kernels/cuda/normalization.cu.
 #include <algorithm>
 #include <cmath>
 #include <vector>

@@ -3,7 +3,8 @@
 // part of ActivityRegularization, whose penalty the graph adds from the layer's activity_l1/l2).
 //
 // Every random value is a pure function of (seed, step, index) drawn from the Philox streams of
-// core/rng.h, so a seeded layer gives the same numbers on any thread count.
+// core/rng.h, so a seeded layer gives the same numbers on any thread count, and on the GPU: its
+// kernels draw the same counters through the same transforms (core/philox.h).
 #include <algorithm>
 #include <cmath>
 
@@ -11,32 +12,87 @@
 #include "core/rng.h"
 #include "nn/layer_registry.h"
 #include "nn/shape_text.h"
+#include "ops/device_ops.h"
+#ifdef KERASETTE_WITH_CUDA
+#include "kernels/cuda/cuda_kernels.h"
+#endif
 
 namespace kerasette {
 
 namespace {
 
+// t = N(mean, stddev) values, element i the i-th of rng_fill_normal(seed, stream).
+void fill_normal(Tensor& t, float mean, float stddev, uint64_t seed, uint64_t stream) {
+  if (t.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+    return cuda::normal_fill(t.data(), t.numel(), mean, stddev, seed, stream);
+#else
+    no_cuda_build("GaussianNoise/GaussianDropout");
+#endif
+  }
+  rng_fill_normal(t.data(), t.numel(), seed, stream, mean, stddev);
+}
+
+// mask[i] = scale where uniform i of (seed, stream) is >= rate, else 0: Dropout's mask.
+void fill_dropout_mask(Tensor& mask, float rate, float scale, uint64_t seed, uint64_t stream) {
+  const int64_t n = mask.numel();
+  if (mask.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+    return cuda::dropout_forward(nullptr, nullptr, mask.data(), n, rate, scale, seed, stream);
+#else
+    no_cuda_build("SpatialDropout");
+#endif
+  }
+  float* mp = mask.data();
+  rng_fill_uniform(mp, n, seed, stream, 0.0f, 1.0f);
+  for (int64_t i = 0; i < n; ++i) mp[i] = mp[i] >= rate ? scale : 0.0f;
+}
+
 // y = x * m elementwise (the backward of every multiplicative noise layer too).
-void multiply(const float* x, const float* m, float* y, int64_t n) {
+void multiply(const Tensor& x, const Tensor& m, Tensor& y) {
+  const int64_t n = x.numel();
+  y.resize(x.shape(), x.device());
+  if (x.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+    return cuda::mul(x.data(), m.data(), y.data(), n);
+#else
+    no_cuda_build("GaussianDropout");
+#endif
+  }
+  const float* xp = x.data();
+  const float* mp = m.data();
+  float* yp = y.data();
   parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) y[i] = x[i] * m[i];
+    for (int64_t i = b; i < e; ++i) yp[i] = xp[i] * mp[i];
   });
 }
 
 // y[r, t, c] = x[r, t, c] * m[r, c]: one factor per (sample, channel), channels last.
-void multiply_channels(const float* x, const float* m, float* y, int64_t samples, int64_t steps,
-                       int64_t channels) {
+void multiply_channels(const Tensor& x, const Tensor& m, Tensor& y) {
+  const int64_t samples = x.dim(0), channels = x.dim(-1);
+  const int64_t steps = samples * channels ? x.numel() / (samples * channels) : 0;
+  y.resize(x.shape(), x.device());
+  if (x.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+    return cuda::mul_channels(x.data(), m.data(), y.data(), samples, steps, channels);
+#else
+    no_cuda_build("SpatialDropout");
+#endif
+  }
+  const float* xp = x.data();
+  const float* mp = m.data();
+  float* yp = y.data();
   parallel_for(samples * steps, chunk_for(samples * steps, std::max<int64_t>(1, 4096 / channels)),
                [&](int64_t b, int64_t e) {
                  for (int64_t i = b; i < e; ++i) {
-                   const float* mr = m + (i / steps) * channels;
+                   const float* mr = mp + (i / steps) * channels;
                    for (int64_t c = 0; c < channels; ++c)
-                     y[i * channels + c] = x[i * channels + c] * mr[c];
+                     yp[i * channels + c] = xp[i * channels + c] * mr[c];
                  }
                });
 }
 
-// The layers below draw only in training, compute on the CPU, and pass gradients straight
+// The layers below draw only in training, on their input's device, and pass gradients straight
 // through at inference.
 class NoiseLayer : public Layer {
  public:
@@ -47,6 +103,7 @@ class NoiseLayer : public Layer {
     if (in.size() != 1) shape_error("expects exactly one input");
     return in[0];
   }
+  bool supports(Device) const override { return true; }
 
  protected:
   // Whether this call perturbs (training with a non-zero strength).
@@ -71,14 +128,9 @@ class GaussianNoiseLayer : public NoiseLayer {
                const StepContext& ctx) override {
     const Tensor& x = *in[0];
     if (!active(ctx)) return pass_through(x, out);
-    out.resize(x.shape());
-    const int64_t n = x.numel();
-    rng_fill_normal(out.data(), n, seed_, stream(ctx), 0.0f, stddev_);
-    const float* xp = x.data();
-    float* yp = out.data();
-    parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) yp[i] += xp[i];
-    });
+    out.resize(x.shape(), x.device());
+    fill_normal(out, 0.0f, stddev_, seed_, stream(ctx));
+    axpy_on(x.device(), x.numel(), 1.0f, x.data(), out.data());  // 1 * x + noise: exactly x + noise
   }
   void backward(const std::vector<const Tensor*>&, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
@@ -103,21 +155,18 @@ class GaussianDropoutLayer : public NoiseLayer {
     if (!active(ctx)) return pass_through(x, out);
     if (st.saved.empty()) st.saved.resize(1);
     Tensor& noise = st.saved[0];
-    noise.resize(x.shape());
-    const float stddev = std::sqrt(rate_ / (1.0f - rate_));
-    rng_fill_normal(noise.data(), x.numel(), seed_, stream(ctx), 1.0f, stddev);
-    out.resize(x.shape());
-    multiply(x.data(), noise.data(), out.data(), x.numel());
+    noise.resize(x.shape(), x.device());
+    fill_normal(noise, 1.0f, std::sqrt(rate_ / (1.0f - rate_)), seed_, stream(ctx));
+    multiply(x, noise, out);
   }
-  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+  void backward(const std::vector<const Tensor*>&, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, NodeState& st, const StepContext& ctx) override {
     if (!din[0]) return;
     if (!active(ctx)) {
       *din[0] = dout;
       return;
     }
-    din[0]->resize(in[0]->shape());
-    multiply(dout.data(), st.saved[0].data(), din[0]->data(), dout.numel());
+    multiply(dout, st.saved[0], *din[0]);
   }
 
  private:
@@ -147,28 +196,21 @@ class SpatialDropoutLayer : public NoiseLayer {
                const StepContext& ctx) override {
     const Tensor& x = *in[0];
     if (!active(ctx)) return pass_through(x, out);
-    const int64_t N = x.dim(0), C = x.dim(-1), steps = N * C ? x.numel() / (N * C) : 0;
     if (st.saved.empty()) st.saved.resize(1);
     Tensor& mask = st.saved[0];
-    mask.resize({N, C});
-    rng_fill_uniform(mask.data(), N * C, seed_, stream(ctx), 0.0f, 1.0f);
-    const float keep_scale = rate_ >= 1.0f ? 0.0f : 1.0f / (1.0f - rate_);
-    float* mp = mask.data();
-    for (int64_t i = 0; i < N * C; ++i) mp[i] = mp[i] >= rate_ ? keep_scale : 0.0f;
-    out.resize(x.shape());
-    multiply_channels(x.data(), mp, out.data(), N, steps, C);
+    mask.resize({x.dim(0), x.dim(-1)}, x.device());
+    fill_dropout_mask(mask, rate_, rate_ >= 1.0f ? 0.0f : 1.0f / (1.0f - rate_), seed_,
+                      stream(ctx));
+    multiply_channels(x, mask, out);
   }
-  void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
+  void backward(const std::vector<const Tensor*>&, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, NodeState& st, const StepContext& ctx) override {
     if (!din[0]) return;
     if (!active(ctx)) {
       *din[0] = dout;
       return;
     }
-    const Tensor& x = *in[0];
-    const int64_t N = x.dim(0), C = x.dim(-1), steps = N * C ? x.numel() / (N * C) : 0;
-    din[0]->resize(x.shape());
-    multiply_channels(dout.data(), st.saved[0].data(), din[0]->data(), N, steps, C);
+    multiply_channels(dout, st.saved[0], *din[0]);
   }
 
  private:

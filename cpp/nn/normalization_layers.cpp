@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/parallel.h"
+#include "kernels/layer_norm_row.h"
 #include "nn/column_sums.h"
 #include "nn/layer_registry.h"
 #include "nn/shape_text.h"
@@ -171,7 +172,8 @@ KS_REGISTER_LAYER("normalization", NormalizationLayer);
 // Keras's LayerNormalization: each sample's group of K values (the trailing `axes` axes) is
 // normalized with its own mean and biased variance, y = (x - mean) / sqrt(var + epsilon) * gamma
 // + beta, with gamma and beta of the group's shape. Row statistics are two-pass sums in double;
-// gamma and beta gradients are column sums in a thread-count independent order.
+// gamma and beta gradients are column sums in a thread-count independent order. The GPU runs the
+// same per-element formulas (kernels/layer_norm_row.h) in kernels/cuda/normalization.cu.
 class LayerNormLayer : public Layer {
  public:
   LayerNormLayer(const std::string& name, const Attrs& a)
@@ -205,11 +207,19 @@ class LayerNormLayer : public Layer {
     if (st.saved.size() < 2) st.saved.resize(2);
     Tensor& mean = st.saved[0];
     Tensor& inv = st.saved[1];
-    mean.resize({rows});
-    inv.resize({rows});
-    const float* xp = x.data();
+    mean.resize({rows}, x.device());
+    inv.resize({rows}, x.device());
     const float* g = gamma_ >= 0 ? params_[gamma_].value.data() : nullptr;
     const float* b = beta_ >= 0 ? params_[beta_].value.data() : nullptr;
+    if (x.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      return cuda::layer_norm_forward(x.data(), g, b, rows, K, epsilon_, out.data(), mean.data(),
+                                      inv.data());
+#else
+      no_cuda_build("LayerNormalization");
+#endif
+    }
+    const float* xp = x.data();
     float* yp = out.data();
     parallel_for(rows, chunk_for(rows, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(K, 1))),
                  [&](int64_t r0, int64_t r1) {
@@ -220,14 +230,13 @@ class LayerNormLayer : public Layer {
                      const double mu = s / static_cast<double>(K);
                      for (int64_t j = 0; j < K; ++j) sq += (xr[j] - mu) * (xr[j] - mu);
                      const float m = static_cast<float>(mu);
-                     const float iv = static_cast<float>(1.0 / std::sqrt(sq / K + epsilon_));
+                     const float iv = layer_norm_inv_std(sq, K, epsilon_);
                      mean.data()[r] = m;
                      inv.data()[r] = iv;
                      float* yr = yp + r * K;
-                     for (int64_t j = 0; j < K; ++j) {
-                       const float xhat = (xr[j] - m) * iv;
-                       yr[j] = xhat * (g ? g[j] : 1.0f) + (b ? b[j] : 0.0f);
-                     }
+                     for (int64_t j = 0; j < K; ++j)
+                       yr[j] = layer_norm_value(layer_norm_xhat(xr[j], m, iv), g ? g[j] : 1.0f,
+                                                b ? b[j] : 0.0f);
                    }
                  });
   }
@@ -242,12 +251,25 @@ class LayerNormLayer : public Layer {
     const float* dy = dout.data();
     const float* mean = st.saved[0].data();
     const float* inv = st.saved[1].data();
+    const float* gamma = gamma_ >= 0 ? params_[gamma_].value.data() : nullptr;
+    if (x.device() == Device::CUDA) {
+#ifdef KERASETTE_WITH_CUDA
+      float* dgamma = trainable && gamma_ >= 0 ? params_[gamma_].grad.data() : nullptr;
+      float* dbeta = trainable && beta_ >= 0 ? params_[beta_].grad.data() : nullptr;
+      if (din[0]) din[0]->resize(x.shape(), x.device());
+      return cuda::layer_norm_backward(xp, dy, mean, inv, gamma, rows, K, dgamma, dbeta,
+                                       ctx.accumulate_param_grads,
+                                       din[0] ? din[0]->data() : nullptr);
+#else
+      no_cuda_build("LayerNormalization");
+#endif
+    }
     if (trainable) {
       const bool acc = ctx.accumulate_param_grads;
       if (gamma_ >= 0) {
         std::vector<double> sum;
         column_sums(rows, K, sum, [&](int64_t r, int64_t j) {
-          return double(dy[r * K + j]) * ((xp[r * K + j] - mean[r]) * inv[r]);
+          return double(dy[r * K + j]) * layer_norm_xhat(xp[r * K + j], mean[r], inv[r]);
         });
         float* gg = params_[gamma_].grad.data();
         for (int64_t j = 0; j < K; ++j) gg[j] = (acc ? gg[j] : 0.0f) + static_cast<float>(sum[j]);
@@ -262,7 +284,6 @@ class LayerNormLayer : public Layer {
     if (!din[0]) return;
     din[0]->resize(x.shape());
     float* dx = din[0]->data();
-    const float* gamma = gamma_ >= 0 ? params_[gamma_].value.data() : nullptr;
     parallel_for(rows, chunk_for(rows, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(K, 1))),
                  [&](int64_t r0, int64_t r1) {
                    for (int64_t r = r0; r < r1; ++r) {
@@ -272,19 +293,20 @@ class LayerNormLayer : public Layer {
                      for (int64_t j = 0; j < K; ++j) {
                        const double gj = double(dyr[j]) * (gamma ? gamma[j] : 1.0f);
                        sg += gj;
-                       sgx += gj * ((xr[j] - mean[r]) * inv[r]);
+                       sgx += gj * layer_norm_xhat(xr[j], mean[r], inv[r]);
                      }
                      const float mg = static_cast<float>(sg / K);
                      const float mgx = static_cast<float>(sgx / K);
                      float* dxr = dx + r * K;
-                     for (int64_t j = 0; j < K; ++j) {
-                       const float xhat = (xr[j] - mean[r]) * inv[r];
-                       const float gj = dyr[j] * (gamma ? gamma[j] : 1.0f);
-                       dxr[j] = inv[r] * (gj - mg - xhat * mgx);
-                     }
+                     for (int64_t j = 0; j < K; ++j)
+                       dxr[j] =
+                           layer_norm_input_grad(inv[r], dyr[j] * (gamma ? gamma[j] : 1.0f),
+                                                 layer_norm_xhat(xr[j], mean[r], inv[r]), mg, mgx);
                    }
                  });
   }
+
+  bool supports(Device) const override { return true; }
 
  private:
   size_t index_of(const Param& p) const { return static_cast<size_t>(&p - params_.data()); }

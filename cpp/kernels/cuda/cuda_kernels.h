@@ -9,7 +9,8 @@
 //
 // Formulas mirror the CPU kernels operation by operation; results differ from the CPU only by
 // float rounding (libdevice's expf/tanhf/erff instead of the CPU's polynomials, FMA contraction,
-// other summation trees), except dropout masks, which are bit-identical (same Philox counters).
+// other summation trees), except dropout masks, which are bit-identical (same Philox counters), and
+// normal noise, identical but for a rare last bit (core/philox.h's philox_normal_pair).
 // Reductions use fixed trees that depend only on the sizes: the same inputs give the same bits.
 #pragma once
 #include <cstddef>
@@ -55,9 +56,17 @@ void relu_layer_forward(const float* x, float* y, int64_t n, const ReluLayerKink
 void relu_layer_backward(const float* x, const float* dy, float* dx, int64_t n,
                          const ReluLayerKinks& k);
 // Inverted dropout: mask[i] = (uniform(philox(seed, stream, i / 4)[i % 4]) >= rate) ? scale : 0,
-// y = x * mask: the CPU DropoutLayer's masks, bit for bit.
+// y = x * mask: the CPU DropoutLayer's masks, bit for bit. x and y null: the mask alone (the CPU
+// SpatialDropout's per-channel mask, drawn by rng_fill_uniform on [0, 1), is this mask too).
 void dropout_forward(const float* x, float* y, float* mask, int64_t n, float rate, float scale,
                      uint64_t seed, uint64_t stream);
+// out[i] = mean + stddev * z_i, z_i element i of the CPU's rng_fill_normal(seed, stream): the
+// same floats but where libdevice's log or cos rounds a double otherwise than glibc's, which can
+// move a float by one ulp (rare: the double must lie within a few ulp of a float rounding tie).
+void normal_fill(float* out, int64_t n, float mean, float stddev, uint64_t seed, uint64_t stream);
+// y[s, t, c] = x[s, t, c] * m[s, c] over samples x steps x channels (SpatialDropout).
+void mul_channels(const float* x, const float* m, float* y, int64_t samples, int64_t steps,
+                  int64_t channels);
 
 // ---- merge layers (merge.cu): k <= kMaxMergeInputs inputs of n floats each ----
 constexpr int kMaxMergeInputs = 16;
@@ -102,7 +111,7 @@ void permute(const float* src, float* dst, int64_t batch, const int64_t* in_shap
 void dot_rows(const float* a, const float* b, float* out, int64_t n, int64_t d);
 void scale_rows(const float* s, const float* x, float* y, int64_t n, int64_t d);
 
-// ---- batch normalization over the last axis of x[rows, C] (batch_norm.cu) ----
+// ---- batch normalization over the last axis of x[rows, C] (normalization.cu) ----
 // Per-channel sums in double over fixed chunks of rows, added in chunk order (the CPU's scheme).
 // Batch statistics (biased variance): mean, inv_std = 1 / sqrt(var + eps); and
 // moving = moving * momentum + batch * (1 - momentum).
@@ -120,6 +129,17 @@ void batch_norm_apply(const float* x, const float* mean, const float* inv_std, c
 void batch_norm_backward(const float* x, const float* dy, const float* mean, const float* inv_std,
                          const float* gamma, int64_t rows, int64_t C, bool batch_stats,
                          float* dgamma, float* dbeta, bool accumulate, float* dx);
+
+// ---- layer normalization over rows of K values (normalization.cu; kernels/layer_norm_row.h) ----
+// Per row, sums in double: mean, inv_std = 1 / sqrt(biased var + eps), y = xhat * gamma + beta
+// (gamma, beta may be null: 1 and 0).
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, int64_t rows,
+                        int64_t K, float eps, float* y, float* mean, float* inv_std);
+// dgamma (+)= sum over rows of dy * xhat, dbeta (+)= sum dy (either may be null; the BatchNorm
+// column tree); dx (may be null) = inv_std * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma.
+void layer_norm_backward(const float* x, const float* dy, const float* mean, const float* inv_std,
+                         const float* gamma, int64_t rows, int64_t K, float* dgamma, float* dbeta,
+                         bool accumulate, float* dx);
 
 // ---- reductions into device accumulators (double, so epoch sums keep their precision) ----
 // acc[0] += scale * sum_i x[i] (* w[i] when w is not null); one block, fixed tree.

@@ -33,6 +33,13 @@ inline unsigned grid_for(int64_t n, int threads = kThreads) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < (n); \
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 
+// Warp-per-row loops: lanes stride row r, warps stride the rows (grid_for caps the grid at
+// 4,194,240 warps, fewer than the rows of a per-pixel softmax over a large batch of images). A
+// warp's lanes share r, so they leave together and may use the warp reductions below.
+#define KS_WARP_ROWS(r, rows)                                                                      \
+  for (int64_t r = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / 32; r < (rows); \
+       r += static_cast<int64_t>(gridDim.x) * blockDim.x / 32)
+
 // A flat NHWC index split into image, row, column and channel for an H x W x C image.
 struct Nhwc {
   int64_t n;

@@ -1,6 +1,7 @@
 // Elementwise CUDA kernels: fill/scale/axpy, activations, row softmax, bias add, column sums,
-// Keras's ReLU layer, dropout, and the deterministic reductions the graph accumulates its epoch
-// sums with. Grid-stride loops; reductions use fixed trees (see device_common.cuh).
+// Keras's ReLU layer, dropout and the noise layers' draws, and the deterministic reductions the
+// graph accumulates its epoch sums with. Grid-stride loops; reductions use fixed trees (see
+// device_common.cuh).
 #include <memory>
 
 #include "core/cuda_allocator.h"
@@ -35,13 +36,8 @@ __global__ void act_backward_kernel(Act act, float alpha, const float* __restric
   KS_GRID_STRIDE(i, n) dx[i] = act_bwd(act, alpha, x[i], y[i], dy[i]);
 }
 
-// One warp per row: max, sum of exp(x - max), scale. Lanes stride the row, so any width works.
-// Warps stride the rows: grid_for caps the grid at 4,194,240 warps, fewer than the rows of a
-// per-pixel softmax over a large batch of images. A warp's lanes share r, so they leave together.
-#define KS_WARP_ROWS(r, rows)                                                     \
-  for (int64_t r = (blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x) / 32; \
-       r < (rows); r += static_cast<int64_t>(gridDim.x) * blockDim.x / 32)
-
+// One warp per row (KS_WARP_ROWS): max, sum of exp(x - max), scale. Lanes stride the row, so any
+// width works.
 __global__ void softmax_rows_kernel(const float* __restrict__ x, float* __restrict__ y,
                                     int64_t rows, int64_t cols) {
   const int lane = threadIdx.x % 32;
@@ -75,7 +71,6 @@ __global__ void softmax_rows_backward_kernel(const float* __restrict__ y,
     for (int64_t c = lane; c < cols; c += 32) dr[c] = yr[c] * (gr[c] - s);
   }
 }
-#undef KS_WARP_ROWS
 
 __global__ void add_bias_kernel(float* __restrict__ y, const float* __restrict__ bias,
                                 int64_t rows, int64_t cols) {
@@ -141,9 +136,26 @@ __global__ void dropout_kernel(const float* __restrict__ x, float* __restrict__ 
       if (i >= n) break;
       const float m = philox_unit(r[j]) >= rate ? scale : 0.0f;
       mask[i] = m;
-      y[i] = x[i] * m;
+      if (x) y[i] = x[i] * m;
     }
   }
+}
+
+// The CPU's rng_fill_normal: block b of Philox gives elements 2b and 2b + 1.
+__global__ void normal_fill_kernel(float* __restrict__ out, int64_t n, float mean, float stddev,
+                                   uint64_t seed, uint64_t stream) {
+  KS_GRID_STRIDE(b, (n + 1) / 2) {
+    double z[2];
+    philox_normal_pair(seed, stream, static_cast<uint64_t>(b), z);
+    out[2 * b] = philox_normal_value(z[0], mean, stddev);
+    if (2 * b + 1 < n) out[2 * b + 1] = philox_normal_value(z[1], mean, stddev);
+  }
+}
+
+__global__ void mul_channels_kernel(const float* __restrict__ x, const float* __restrict__ m,
+                                    float* __restrict__ y, int64_t steps, int64_t channels,
+                                    int64_t n) {
+  KS_GRID_STRIDE(i, n) y[i] = x[i] * m[i / (steps * channels) * channels + i % channels];
 }
 
 // Single-block reductions in double: thread t sums t, t + 256, ... in order, then a shared
@@ -284,6 +296,18 @@ void dropout_forward(const float* x, float* y, float* mask, int64_t n, float rat
   if (n <= 0) return;
   dropout_kernel<<<grid_for((n + 3) / 4), kThreads>>>(x, y, mask, n, rate, scale, seed, stream);
   check_launch("dropout_forward");
+}
+void normal_fill(float* out, int64_t n, float mean, float stddev, uint64_t seed, uint64_t stream) {
+  if (n <= 0) return;
+  normal_fill_kernel<<<grid_for((n + 1) / 2), kThreads>>>(out, n, mean, stddev, seed, stream);
+  check_launch("normal_fill");
+}
+void mul_channels(const float* x, const float* m, float* y, int64_t samples, int64_t steps,
+                  int64_t channels) {
+  const int64_t n = samples * steps * channels;
+  if (n <= 0) return;
+  mul_channels_kernel<<<grid_for(n), kThreads>>>(x, m, y, steps, channels, n);
+  check_launch("mul_channels");
 }
 void weighted_sum_into(const float* x, const float* w, int64_t n, double scale, double* acc) {
   weighted_sum_kernel<<<1, kReduceThreads>>>(x, w, n, scale, acc);

@@ -1,12 +1,16 @@
-// BatchNormalization over the last axis of x[rows, C] (nn/batch_norm.cpp holds the formulas).
+// BatchNormalization over the last axis of x[rows, C] (nn/batch_norm.cpp holds the formulas) and
+// LayerNormalization over rows of K values (kernels/layer_norm_row.h, nn/normalization_layers.cpp).
 // Per-channel sums are taken in double, as on the CPU: each block sums one chunk of rows (256;
 // longer past 16.7M rows) for 32 channels (kGroups row groups, each in row order, then the groups
 // in order) into part[chunk, C], and a one-thread-per-channel kernel adds the chunks in chunk
-// order. The tree depends on the sizes alone: the same bits on every run.
+// order. LayerNormalization's row statistics use one warp per row, lanes striding the row in
+// double, combined by warp_sum's fixed butterfly (the CPU adds in index order: the two agree to
+// double rounding). Every tree depends on the sizes alone: the same bits on every run.
 #include <memory>
 
 #include "core/cuda_allocator.h"
 #include "kernels/cuda/device_common.cuh"
+#include "kernels/layer_norm_row.h"
 
 namespace kerasette::cuda {
 namespace {
@@ -20,10 +24,11 @@ __host__ __device__ inline int64_t chunk_rows(int64_t rows) {
   return fit > kChunkRows ? fit : kChunkRows;
 }
 
-enum class Sum : int { X, SquaredDeviation, DyAndDyXhat };
+enum class Sum : int { X, SquaredDeviation, DyAndDyXhat, DyAndDyXhatRows };
 
-// part[chunk * C + j] (and part2 for DyAndDyXhat) over the chunk's rows of:
-//   X: x;  SquaredDeviation: (x - mean_d[j])^2;  DyAndDyXhat: dy and dy * (x - mean[j]) * inv[j].
+// part[chunk * C + j] (and part2 for the DyAndDyXhat kinds) over the chunk's rows of:
+//   X: x;  SquaredDeviation: (x - mean_d[j])^2;  DyAndDyXhat: dy and dy * (x - mean[j]) * inv[j];
+//   DyAndDyXhatRows: dy and dy * xhat with LayerNormalization's per-row mean[r] and inv[r].
 __global__ void column_partials(Sum what, const float* __restrict__ x, const float* __restrict__ dy,
                                 const double* __restrict__ mean_d, const float* __restrict__ mean,
                                 const float* __restrict__ inv, int64_t rows, int64_t C,
@@ -43,10 +48,14 @@ __global__ void column_partials(Sum what, const float* __restrict__ x, const flo
       } else if (what == Sum::SquaredDeviation) {
         const double d = v - mean_d[j];
         a += d * d;
-      } else {
+      } else if (what == Sum::DyAndDyXhat) {
         const double d = dy[r * C + j];
         a += d;
         b += d * (v - static_cast<double>(mean[j])) * static_cast<double>(inv[j]);
+      } else {
+        const double d = dy[r * C + j];
+        a += d;
+        b += d * static_cast<double>(layer_norm_xhat(x[r * C + j], mean[r], inv[r]));
       }
     }
   }
@@ -119,6 +128,7 @@ __global__ void param_grads(const double* __restrict__ part_dy, const double* __
     const double sdyx = chunk_total(part_dyx, chunks, C, j);
     if (dgamma) dgamma[j] = (accumulate ? dgamma[j] : 0.0f) + static_cast<float>(sdyx);
     if (dbeta) dbeta[j] = (accumulate ? dbeta[j] : 0.0f) + static_cast<float>(sdy);
+    if (!mean_dy) continue;  // LayerNormalization: the parameter gradients only
     const bool use = batch_stats && rows > 0;
     mean_dy[j] = use ? static_cast<float>(sdy / static_cast<double>(rows)) : 0.0f;
     mean_dyx[j] = use ? static_cast<float>(sdyx / static_cast<double>(rows)) : 0.0f;
@@ -139,6 +149,58 @@ __global__ void input_grad(const float* __restrict__ x, const float* __restrict_
     }
     const float xhat = (x[i] - mean[j]) * inv_std[j];
     dx[i] = k * (dy[i] - mean_dy[j] - xhat * mean_dyx[j]);
+  }
+}
+
+__global__ void layer_norm_forward_kernel(const float* __restrict__ x,
+                                          const float* __restrict__ gamma,
+                                          const float* __restrict__ beta, int64_t rows, int64_t K,
+                                          float eps, float* __restrict__ y,
+                                          float* __restrict__ mean, float* __restrict__ inv) {
+  const int lane = threadIdx.x % 32;
+  KS_WARP_ROWS(r, rows) {
+    const float* xr = x + r * K;
+    double s = 0.0, sq = 0.0;
+    for (int64_t j = lane; j < K; j += 32) s += xr[j];
+    const double mu = warp_sum(s) / static_cast<double>(K);
+    for (int64_t j = lane; j < K; j += 32) {
+      const double d = xr[j] - mu;
+      sq += d * d;
+    }
+    const float m = static_cast<float>(mu), iv = layer_norm_inv_std(warp_sum(sq), K, eps);
+    if (lane == 0) {
+      mean[r] = m;
+      inv[r] = iv;
+    }
+    float* yr = y + r * K;
+    for (int64_t j = lane; j < K; j += 32)
+      yr[j] = layer_norm_value(layer_norm_xhat(xr[j], m, iv), gamma ? gamma[j] : 1.0f,
+                               beta ? beta[j] : 0.0f);
+  }
+}
+
+__global__ void layer_norm_input_grad_kernel(const float* __restrict__ x,
+                                             const float* __restrict__ dy,
+                                             const float* __restrict__ mean,
+                                             const float* __restrict__ inv,
+                                             const float* __restrict__ gamma, int64_t rows,
+                                             int64_t K, float* __restrict__ dx) {
+  const int lane = threadIdx.x % 32;
+  KS_WARP_ROWS(r, rows) {
+    const float *xr = x + r * K, *dyr = dy + r * K;
+    const float m = mean[r], iv = inv[r];
+    double sg = 0.0, sgx = 0.0;  // sums of g = dy * gamma and of g * xhat
+    for (int64_t j = lane; j < K; j += 32) {
+      const double g = static_cast<double>(dyr[j]) * (gamma ? gamma[j] : 1.0f);  // exact
+      sg += g;
+      sgx += g * layer_norm_xhat(xr[j], m, iv);
+    }
+    const float mg = static_cast<float>(warp_sum(sg) / static_cast<double>(K));
+    const float mgx = static_cast<float>(warp_sum(sgx) / static_cast<double>(K));
+    float* dxr = dx + r * K;
+    for (int64_t j = lane; j < K; j += 32)
+      dxr[j] = layer_norm_input_grad(iv, dyr[j] * (gamma ? gamma[j] : 1.0f),
+                                     layer_norm_xhat(xr[j], m, iv), mg, mgx);
   }
 }
 
@@ -224,6 +286,42 @@ void batch_norm_backward(const float* x, const float* dy, const float* mean, con
     input_grad<<<grid_for(rows * C), kThreads>>>(x, dy, mean, inv_std, gamma, mean_dy, mean_dyx,
                                                  dx, rows, C);
     check_launch("batch_norm_backward (input)");
+  }
+}
+
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, int64_t rows,
+                        int64_t K, float eps, float* y, float* mean, float* inv_std) {
+  if (rows <= 0 || K <= 0) return;
+  layer_norm_forward_kernel<<<grid_for(rows * 32), kThreads>>>(x, gamma, beta, rows, K, eps, y,
+                                                               mean, inv_std);
+  check_launch("layer_norm_forward");
+}
+
+void layer_norm_backward(const float* x, const float* dy, const float* mean, const float* inv_std,
+                         const float* gamma, int64_t rows, int64_t K, float* dgamma, float* dbeta,
+                         bool accumulate, float* dx) {
+  if (K <= 0) return;
+  if (dgamma || dbeta) {
+    const int64_t chunks = chunks_of(rows);
+    const size_t doubles = static_cast<size_t>(2 * chunks * K);  // part_dy, part_dyx
+    const std::shared_ptr<void> ws = device_alloc(doubles * sizeof(double));
+    double* part_dy = static_cast<double*>(ws.get());
+    double* part_dyx = part_dy + chunks * K;
+    if (rows > 0) {
+      column_partials<<<partial_grid(rows, K), 32 * kGroups>>>(
+          Sum::DyAndDyXhatRows, x, dy, nullptr, mean, inv_std, rows, K, part_dy, part_dyx);
+      check_launch("layer_norm_backward (sums)");
+    } else {
+      memset_zero(part_dy, doubles * sizeof(double));
+    }
+    param_grads<<<grid_for(K), kThreads>>>(part_dy, part_dyx, chunks, K, accumulate, dgamma, dbeta,
+                                           nullptr, nullptr, rows, false);
+    check_launch("layer_norm_backward (parameters)");
+  }
+  if (dx && rows > 0) {
+    layer_norm_input_grad_kernel<<<grid_for(rows * 32), kThreads>>>(x, dy, mean, inv_std, gamma,
+                                                                    rows, K, dx);
+    check_launch("layer_norm_backward (input)");
   }
 }
 
