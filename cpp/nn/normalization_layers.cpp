@@ -30,16 +30,6 @@ Shape trailing_axes(const Layer& layer, const Shape& in, int64_t count) {
   return Shape(in.end() - count, in.end());
 }
 
-// Values on the host, whatever the tensor's device (K is small: one value per channel).
-std::vector<float> host_values(const Tensor& t) {
-  std::vector<float> v(static_cast<size_t>(t.numel()));
-  if (t.device() == Device::CPU)
-    std::copy(t.data(), t.data() + t.numel(), v.begin());
-  else
-    t.copy_to_host(v.data());
-  return v;
-}
-
 }  // namespace
 
 // Keras 3's Normalization: y = (x - mean) / max(sqrt(variance), epsilon), or with invert
@@ -83,81 +73,72 @@ class NormalizationLayer : public Layer {
                const StepContext&) override {
     const Tensor& x = *in[0];
     out.resize(x.shape(), x.device());
-    update_coefficients(x.device());
-    if (invert_)
-      apply(x, out, scale_, mean_, false);  // x * s + mean
-    else
-      apply(x, out, inv_, neg_mean_, true);  // (x - mean) * (1 / s)
+    apply(x, out, false);
   }
 
   void backward(const std::vector<const Tensor*>& in, const Tensor&, const Tensor& dout,
                 const std::vector<Tensor*>& din, NodeState&, const StepContext&) override {
     if (!din[0]) return;
     din[0]->resize(in[0]->shape(), in[0]->device());
-    update_coefficients(dout.device());
-    apply(dout, *din[0], invert_ ? scale_ : inv_, Tensor(), false);
+    apply(dout, *din[0], true);
   }
 
   bool supports(Device) const override { return true; }
 
  private:
-  // Per-value coefficients from the statistics, on `device`: mean, -mean, s = max(sqrt(var), eps)
-  // and 1 / s. Recomputed each call (K values), since adapt and set_weights change the weights.
-  void update_coefficients(Device device) {
-    constexpr float kKerasEpsilon = 1e-7f;
-    std::vector<float> m = fixed_mean_, v = fixed_var_;
-    if (m.empty()) {
-      m = host_values(params_[0].value);
-      v = host_values(params_[1].value);
+  // The statistics on `device`: the weights (which adapt and set_weights change, so they are
+  // read at each call), or the constant attributes, copied there once.
+  std::pair<const float*, const float*> statistics(Device device) {
+    if (fixed_mean_.empty()) return {params_[0].value.data(), params_[1].value.data()};
+    if (!fixed_stats_.defined() || fixed_stats_.device() != device) {
+      const int64_t K = static_cast<int64_t>(fixed_mean_.size());
+      Tensor both({2, K});
+      std::copy(fixed_mean_.begin(), fixed_mean_.end(), both.data());
+      std::copy(fixed_var_.begin(), fixed_var_.end(), both.data() + K);
+      fixed_stats_ = device == Device::CPU ? both : both.to(device);
     }
-    const int64_t K = static_cast<int64_t>(m.size());
-    Tensor mean({K}), neg({K}), s({K}), inv({K});
-    for (int64_t j = 0; j < K; ++j) {
-      mean.data()[j] = m[j];
-      neg.data()[j] = -m[j];
-      s.data()[j] = std::max(std::sqrt(v[j]), kKerasEpsilon);
-      inv.data()[j] = 1.0f / s.data()[j];
-    }
-    mean_ = device == Device::CPU ? mean : mean.to(device);
-    neg_mean_ = device == Device::CPU ? neg : neg.to(device);
-    scale_ = device == Device::CPU ? s : s.to(device);
-    inv_ = device == Device::CPU ? inv : inv.to(device);
+    return {fixed_stats_.data(), fixed_stats_.data() + fixed_stats_.dim(1)};
   }
 
-  // y = x * a + b per group value, or with `shift_first` y = (x + b) * a: subtracting the mean
-  // before scaling keeps the precision of values far from zero (x * a - mean * a cancels).
-  static void apply(const Tensor& x, Tensor& y, const Tensor& a, const Tensor& b,
-                    bool shift_first) {
-    const int64_t n = x.numel(), K = a.numel();
+  // Forward: y = (x - mean) * (1 / s), or with invert y = x * s + mean, where
+  // s = max(sqrt(variance), epsilon) per group value; backward: dx = dy * (1 / s), or dy * s.
+  // Subtracting the mean before scaling keeps the precision of values far from zero.
+  void apply(const Tensor& x, Tensor& y, bool backward) {
+    constexpr float kKerasEpsilon = 1e-7f;
+    const auto [mean, var] = statistics(x.device());
+    const int64_t n = x.numel();
+    const int64_t K = fixed_mean_.empty() ? params_[0].value.numel()
+                                          : static_cast<int64_t>(fixed_mean_.size());
     if (x.device() == Device::CUDA) {
 #ifdef KERASETTE_WITH_CUDA
-      if (!shift_first)
-        return cuda::scale_offset(x.data(), y.data(), n, a.data(), b.defined() ? b.data() : nullptr,
-                                  K);
-      Tensor ones = Tensor::full({K}, 1.0f).to(Device::CUDA);
-      cuda::scale_offset(x.data(), y.data(), n, ones.data(), b.data(), K);
-      return cuda::scale_offset(y.data(), y.data(), n, a.data(), nullptr, K);
+      return cuda::normalization_apply(x.data(), y.data(), n, mean, var, K, kKerasEpsilon,
+                                       invert_, backward);
 #else
-      (void)shift_first;
       no_cuda_build("Normalization");
 #endif
     }
+    scale_.resize(static_cast<size_t>(K));
+    for (int64_t j = 0; j < K; ++j) {
+      const float s = std::max(std::sqrt(var[j]), kKerasEpsilon);
+      scale_[static_cast<size_t>(j)] = invert_ ? s : 1.0f / s;
+    }
     const float* xp = x.data();
-    const float* ap = a.data();
-    const float* bp = b.defined() ? b.data() : nullptr;
+    const float* ap = scale_.data();
+    const float* mp = backward ? nullptr : mean;
     float* yp = y.data();
+    const bool invert = invert_;
     const int64_t rows = K ? n / K : 0;
     parallel_for(rows, chunk_for(rows, std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(K, 1))),
                  [&](int64_t r0, int64_t r1) {
                    for (int64_t r = r0; r < r1; ++r) {
                      const float* xr = xp + r * K;
                      float* yr = yp + r * K;
-                     if (!bp)
+                     if (!mp)
                        for (int64_t j = 0; j < K; ++j) yr[j] = xr[j] * ap[j];
-                     else if (shift_first)
-                       for (int64_t j = 0; j < K; ++j) yr[j] = (xr[j] + bp[j]) * ap[j];
+                     else if (invert)
+                       for (int64_t j = 0; j < K; ++j) yr[j] = xr[j] * ap[j] + mp[j];
                      else
-                       for (int64_t j = 0; j < K; ++j) yr[j] = xr[j] * ap[j] + bp[j];
+                       for (int64_t j = 0; j < K; ++j) yr[j] = (xr[j] - mp[j]) * ap[j];
                    }
                  });
   }
@@ -165,7 +146,8 @@ class NormalizationLayer : public Layer {
   int64_t keep_;
   bool invert_;
   std::vector<float> fixed_mean_, fixed_var_;
-  Tensor mean_, neg_mean_, scale_, inv_;
+  Tensor fixed_stats_;         // the constants on the device the layer last ran on: mean; variance
+  std::vector<float> scale_;   // CPU: 1 / s, or s with invert, per group value
 };
 KS_REGISTER_LAYER("normalization", NormalizationLayer);
 

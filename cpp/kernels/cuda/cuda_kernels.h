@@ -141,6 +141,13 @@ void layer_norm_backward(const float* x, const float* dy, const float* mean, con
                          const float* gamma, int64_t rows, int64_t K, float* dgamma, float* dbeta,
                          bool accumulate, float* dx);
 
+// ---- Normalization, the preprocessing layer (normalization.cu) ----
+// Per value j = i % k, s = max(sqrt(var[j]), eps): y = (x - mean[j]) * (1 / s), or with invert
+// y = x * s + mean[j]; backward y = x * (1 / s), or x * s. The CPU layer's float operations, with
+// no fused multiply-add, so both give the same bits.
+void normalization_apply(const float* x, float* y, int64_t n, const float* mean, const float* var,
+                         int64_t k, float eps, bool invert, bool backward);
+
 // ---- reductions into device accumulators (double, so epoch sums keep their precision) ----
 // acc[0] += scale * sum_i x[i] (* w[i] when w is not null); one block, fixed tree.
 void weighted_sum_into(const float* x, const float* w, int64_t n, double scale, double* acc);

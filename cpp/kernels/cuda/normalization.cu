@@ -1,5 +1,6 @@
-// BatchNormalization over the last axis of x[rows, C] (nn/batch_norm.cpp holds the formulas) and
-// LayerNormalization over rows of K values (kernels/layer_norm_row.h, nn/normalization_layers.cpp).
+// BatchNormalization over the last axis of x[rows, C] (nn/batch_norm.cpp holds the formulas),
+// LayerNormalization over rows of K values (kernels/layer_norm_row.h, nn/normalization_layers.cpp)
+// and the Normalization preprocessing layer (one elementwise kernel reading its statistics).
 // Per-channel sums are taken in double, as on the CPU: each block sums one chunk of rows (256;
 // longer past 16.7M rows) for 32 channels (kGroups row groups, each in row order, then the groups
 // in order) into part[chunk, C], and a one-thread-per-channel kernel adds the chunks in chunk
@@ -212,6 +213,24 @@ dim3 partial_grid(int64_t rows, int64_t C) {
   return dim3(static_cast<unsigned>((C + 31) / 32), static_cast<unsigned>(chunks_of(rows)));
 }
 
+__global__ void normalization_apply_kernel(const float* __restrict__ x, float* __restrict__ y,
+                                           int64_t n, const float* __restrict__ mean,
+                                           const float* __restrict__ var, int64_t k, float eps,
+                                           bool invert, bool backward) {
+  KS_GRID_STRIDE(i, n) {
+    const int64_t j = i % k;
+    const float r = sqrtf(var[j]);
+    const float s = r < eps ? eps : r;  // std::max's order: a NaN root stays NaN, as on the CPU
+    const float a = invert ? s : __fdiv_rn(1.0f, s);
+    if (backward)
+      y[i] = __fmul_rn(x[i], a);
+    else if (invert)
+      y[i] = __fadd_rn(__fmul_rn(x[i], a), mean[j]);
+    else
+      y[i] = __fmul_rn(__fsub_rn(x[i], mean[j]), a);
+  }
+}
+
 }  // namespace
 
 void batch_norm_stats(const float* x, int64_t rows, int64_t C, float momentum, float eps,
@@ -323,6 +342,14 @@ void layer_norm_backward(const float* x, const float* dy, const float* mean, con
                                                                     rows, K, dx);
     check_launch("layer_norm_backward (input)");
   }
+}
+
+void normalization_apply(const float* x, float* y, int64_t n, const float* mean, const float* var,
+                         int64_t k, float eps, bool invert, bool backward) {
+  if (n <= 0 || k <= 0) return;
+  normalization_apply_kernel<<<grid_for(n), kThreads>>>(x, y, n, mean, var, k, eps, invert,
+                                                        backward);
+  check_launch("normalization_apply");
 }
 
 }  // namespace kerasette::cuda
