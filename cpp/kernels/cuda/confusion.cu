@@ -20,6 +20,18 @@ __device__ __forceinline__ void add_warp_counts(double* dst, double v) {
   if ((threadIdx.x & 31) == 0 && v != 0.0) atomicAdd(dst, v);
 }
 
+// Whether class j of the row p counts as predicted: above the threshold and, with top_k > 0,
+// among the row's top_k values.
+__device__ __forceinline__ bool predicted_positive(const float* p, int64_t c, int64_t j,
+                                                   float threshold, int64_t top_k) {
+  if (top_k > 0) {
+    int64_t rank = 0;
+    for (int64_t i = 0; i < c; ++i) rank += ranks_before(p, i, j);
+    if (rank >= top_k) return false;
+  }
+  return p[j] > threshold;
+}
+
 __global__ void confusion_kernel(const float* __restrict__ pred, const float* __restrict__ target,
                                  int64_t rows, int64_t c, float threshold, int64_t top_k,
                                  int64_t class_id, double* sums) {
@@ -27,14 +39,7 @@ __global__ void confusion_kernel(const float* __restrict__ pred, const float* __
   double tp = 0.0, fp = 0.0, fn = 0.0;
   KS_GRID_STRIDE(e, rows * per_row) {
     const int64_t r = e / per_row, j = class_id >= 0 ? class_id : e % per_row;
-    const float* p = pred + r * c;
-    bool in_top = true;
-    if (top_k > 0) {
-      int64_t rank = 0;
-      for (int64_t i = 0; i < c; ++i) rank += ranks_before(p, i, j);
-      in_top = rank < top_k;
-    }
-    const bool pos = in_top && p[j] > threshold;
+    const bool pos = predicted_positive(pred + r * c, c, j, threshold, top_k);
     const bool label = target[r * c + j] != 0.0f;
     tp += (pos && label) ? 1.0 : 0.0;
     fp += (pos && !label) ? 1.0 : 0.0;
@@ -90,13 +95,7 @@ __global__ void weighted_confusion_kernel(const float* __restrict__ pred,
     const int64_t lo = class_id >= 0 ? class_id : 0, hi = class_id >= 0 ? class_id + 1 : c;
     int64_t tp = 0, fp = 0, fn = 0;
     for (int64_t j = lo; j < hi; ++j) {
-      bool in_top = true;
-      if (top_k > 0) {
-        int64_t rank = 0;
-        for (int64_t i = 0; i < c; ++i) rank += ranks_before(p, i, j);
-        in_top = rank < top_k;
-      }
-      const bool pos = in_top && p[j] > threshold;
+      const bool pos = predicted_positive(p, c, j, threshold, top_k);
       const bool label = target[r * c + j] != 0.0f;
       tp += pos && label;
       fp += pos && !label;
