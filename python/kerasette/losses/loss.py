@@ -14,6 +14,15 @@ def _as_arrays(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
 
 
+def _last_axis_only(axis, what: str) -> int:
+    """`axis` of a loss or metric that the engine computes over the last axis only."""
+    if axis != -1:
+        raise NotImplementedError(
+            f"kerasette's engine computes {what} over the last axis only. Received: axis={axis}"
+        )
+    return -1
+
+
 def _same_rank(x1: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Keras's `squeeze_or_expand_to_same_rank`: drop or add a trailing 1 so the ranks match."""
     if x1.ndim == x2.ndim + 1 and x1.shape[-1] == 1:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from kerasette.losses.loss import _EPSILON, Loss, _as_arrays, _same_rank
+from kerasette.losses.loss import _EPSILON, Loss, _as_arrays, _last_axis_only, _same_rank
 
 
 def _log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -165,15 +165,6 @@ def _validate_smoothing(label_smoothing: Any) -> float:
     return float(label_smoothing)
 
 
-def _validate_axis(axis: Any) -> int:
-    if axis != -1:
-        raise NotImplementedError(
-            "kerasette's engine computes cross-entropy over the last axis only. "
-            f"Received: axis={axis}"
-        )
-    return -1
-
-
 class BinaryCrossentropy(Loss):
     """Binary cross-entropy for 0/1 targets.
 
@@ -202,7 +193,7 @@ class BinaryCrossentropy(Loss):
         super().__init__(name=name, reduction=reduction)
         self.from_logits = bool(from_logits)
         self.label_smoothing = _validate_smoothing(label_smoothing)
-        self.axis = _validate_axis(axis)
+        self.axis = _last_axis_only(axis, "cross-entropy")
 
     def call(self, y_true, y_pred) -> np.ndarray:
         return binary_crossentropy(y_true, y_pred, self.from_logits, self.label_smoothing)
@@ -247,7 +238,7 @@ class CategoricalCrossentropy(Loss):
         super().__init__(name=name, reduction=reduction)
         self.from_logits = bool(from_logits)
         self.label_smoothing = _validate_smoothing(label_smoothing)
-        self.axis = _validate_axis(axis)
+        self.axis = _last_axis_only(axis, "cross-entropy")
 
     def call(self, y_true, y_pred) -> np.ndarray:
         return categorical_crossentropy(y_true, y_pred, self.from_logits, self.label_smoothing)

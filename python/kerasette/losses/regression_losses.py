@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kerasette.losses.loss import _EPSILON, Loss, _as_arrays, _same_rank
+from kerasette.losses.loss import _EPSILON, Loss, _as_arrays, _last_axis_only, _same_rank
 
 
 def mean_squared_error(y_true, y_pred) -> np.ndarray:
@@ -323,12 +323,7 @@ class CosineSimilarity(Loss):
         name: str = "cosine_similarity",
     ):
         super().__init__(name=name, reduction=reduction)
-        if axis != -1:
-            raise NotImplementedError(
-                "kerasette's engine computes the cosine similarity over the last axis only. "
-                f"Received: axis={axis}"
-            )
-        self.axis = -1
+        self.axis = _last_axis_only(axis, "the cosine similarity")
 
     def call(self, y_true, y_pred) -> np.ndarray:
         return cosine_similarity(y_true, y_pred, axis=self.axis)

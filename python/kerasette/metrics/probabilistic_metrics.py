@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from kerasette import losses as losses_module
-from kerasette.losses.probabilistic_losses import _validate_axis, _validate_smoothing
+from kerasette.losses.loss import _last_axis_only
+from kerasette.losses.probabilistic_losses import _validate_smoothing
 from kerasette.metrics.metric import Metric
 
 binary_crossentropy = losses_module.binary_crossentropy
@@ -91,7 +92,7 @@ class CategoricalCrossentropy(Metric):
         super().__init__(name=name, dtype=dtype)
         self.from_logits = bool(from_logits)
         self.label_smoothing = _validate_smoothing(label_smoothing)
-        self.axis = _validate_axis(axis)
+        self.axis = _last_axis_only(axis, "cross-entropy")
 
     def _per_sample(self, y_true, y_pred) -> np.ndarray:
         return categorical_crossentropy(y_true, y_pred, self.from_logits, self.label_smoothing)
@@ -141,7 +142,7 @@ class SparseCategoricalCrossentropy(Metric):
             )
         self.from_logits = bool(from_logits)
         self.ignore_class = None
-        self.axis = _validate_axis(axis)
+        self.axis = _last_axis_only(axis, "cross-entropy")
 
     def _per_sample(self, y_true, y_pred) -> np.ndarray:
         return sparse_categorical_crossentropy(y_true, y_pred, self.from_logits)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from kerasette import losses as losses_module
+from kerasette.losses.loss import _last_axis_only
 from kerasette.metrics.metric import Metric
 
 mean_squared_error = losses_module.mean_squared_error
@@ -176,12 +177,7 @@ class CosineSimilarity(Metric):
 
     def __init__(self, name: str = "cosine_similarity", dtype: Any = None, axis: int = -1):
         super().__init__(name=name, dtype=dtype)
-        if axis != -1:
-            raise NotImplementedError(
-                "kerasette's engine computes the cosine similarity over the last axis only. "
-                f"Received: axis={axis}"
-            )
-        self.axis = -1
+        self.axis = _last_axis_only(axis, "the cosine similarity")
 
     def _per_sample(self, y_true, y_pred) -> np.ndarray:
         return cosine_similarity(y_true, y_pred, axis=self.axis)
