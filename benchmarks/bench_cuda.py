@@ -1,8 +1,9 @@
 """GPU against CPU: SGEMM throughput and MLP training speed (scripts/gpu_check.sh runs this).
 
 Prints, for the current machine:
-  - SGEMM at 4096^3 in GFLOP/s and as a fraction of the card's FP32 peak (FP32 lanes x 2 x the
-    maximum SM clock, read from nvidia-smi when available), FP32 path and TF32 path;
+  - SGEMM at 4096^3 in GFLOP/s, FP32 path and TF32 path, each as a fraction of the card's peak
+    for that precision (from the SM count and the maximum SM clock, read from nvidia-smi when
+    available);
   - samples/s of `fit` for the MLP 784-512-512-10 (ReLU, softmax, Adam, batch 128) on the GPU
     and on the CPU, timed over one epoch of 60,000 random samples after a warm-up epoch;
   - the deep-MNIST convnet of the classic TensorFlow course (Conv2D 32 5x5 same relu, MaxPool 2,
@@ -25,31 +26,39 @@ import kerasette
 from kerasette import _core, config
 
 
-def fp32_peak_gflops(info: dict) -> float:
-    clock_mhz = None
+def sm_clock_mhz() -> float:
     try:
         query = ["nvidia-smi", "--query-gpu=clocks.max.sm", "--format=csv,noheader,nounits"]
         out = subprocess.run(query, capture_output=True, text=True, timeout=20).stdout.split()
-        clock_mhz = float(out[0]) if out else None
-    except Exception:  # noqa: BLE001 - a missing nvidia-smi only loses the peak figure
+        if out:
+            return float(out[0])
+    except Exception:  # noqa: BLE001 - a missing nvidia-smi only loses the exact clock
         pass
-    if clock_mhz is None:
-        clock_mhz = 1980.0  # H100/H200 SXM boost clock
-    lanes_per_sm = 128  # FP32 lanes per SM on Ampere GA10x/Hopper (GA100: 64)
-    if tuple(info["compute_capability"]) == (8, 0):
-        lanes_per_sm = 64
-    return info["multiprocessors"] * lanes_per_sm * 2 * clock_mhz * 1e-3
+    return 1980.0  # H100/H200 SXM boost clock
+
+
+def peak_gflops(info: dict, tf32: bool) -> float:
+    """Dense peak from the SM count and clock: FP32 lanes x 2 per SM per clock (Ampere GA10x and
+    Hopper: 128 lanes, GA100: 64); TF32 tensor-core FLOPs per SM per clock (Hopper 2048, Ampere
+    1024: H100 SXM's 495 dense TFLOP/s at 1830 MHz over 132 SMs)."""
+    major, minor = tuple(info["compute_capability"])
+    if tf32:
+        per_sm_clock = 2048 if major >= 9 else 1024
+    else:
+        per_sm_clock = 2 * (64 if (major, minor) == (8, 0) else 128)
+    return info["multiprocessors"] * per_sm_clock * sm_clock_mhz() * 1e-3
 
 
 def bench_gemm(n=4096):
     info = config.device_info("cuda:0")
-    peak = fp32_peak_gflops(info)
     for tf32 in (False, True):
         _core.cuda_set_gemm_tf32(tf32)
         sec = _core._cuda_bench_gemm(n, n, n, 10)
         gflops = 2.0 * n**3 / sec * 1e-9
-        print(f"sgemm {n}^3 {'tf32' if tf32 else 'fp32'}: {gflops:9.0f} GFLOP/s "
-              f"({sec * 1e3:.2f} ms), {gflops / peak:.1%} of FP32 peak {peak:.0f} GFLOP/s")
+        name = "tf32" if tf32 else "fp32"
+        peak = peak_gflops(info, tf32)
+        print(f"sgemm {n}^3 {name}: {gflops:9.0f} GFLOP/s ({sec * 1e3:.2f} ms), "
+              f"{gflops / peak:.1%} of the {name.upper()} peak {peak:.0f} GFLOP/s")
     _core.cuda_set_gemm_tf32(False)
 
 
