@@ -158,43 +158,76 @@ def _mlp(hidden=(512, 512), dropout=0.0, out=10, activation="softmax", inp=784):
     return kerasette.Sequential(layers)
 
 
-def _pair(build, compile_kw, x, y, **fit_kw):
-    """Fits the same initial weights on the CPU and on the GPU; returns both (model, history)."""
+def _initial_weights(build, seed):
     config.set_device("cpu")
-    ref = build()
-    weights = ref.get_weights()
+    kerasette.utils.set_random_seed(seed)
+    return build().get_weights()
+
+
+def _pair(build, compile_kw, x, y, seed=0, callbacks=None, **fit_kw):
+    """Fits the same initial weights (drawn with `seed`) on the CPU and on the GPU; returns both
+    (model, history). `callbacks(device)` may give each fit its callbacks."""
+    weights = _initial_weights(build, seed)
     out = []
     for device in ("cpu", "cuda"):
         config.set_device(device)
         model = build()
         model.compile(**compile_kw)
         model.set_weights(weights)
-        hist = model.fit(x, y, verbose=0, **fit_kw)
-        out.append((model, hist.history))
+        cbs = callbacks(device) if callbacks else None
+        out.append((model, model.fit(x, y, verbose=0, callbacks=cbs, **fit_kw).history))
     return out
 
 
-def test_mlp_fit_matches_cpu():
+def _step_losses(store):
+    return [kerasette.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: store.append(logs["loss"]))]
+
+
+def _mlp_fit_pair(optimizer):
+    """The MLP 784-512-512-10, batch 128, 50 steps on learnable labels (the argmax of a fixed
+    random projection of the centred inputs), on the CPU and the GPU from the same weights."""
     r = rng(10)
     x = r.random((50 * 128, 784), dtype=np.float32)
-    y = r.integers(0, 10, 50 * 128).astype(np.float32)
-    (cm, ch), (gm, gh) = _pair(
-        lambda: _mlp(), dict(optimizer="adam", loss="sparse_categorical_crossentropy",
-                             metrics=["accuracy"]),
-        x, y, batch_size=128, epochs=2, shuffle=False)
-    # The issue's criterion: the loss curve within 1e-3 relative after 50 steps. Accuracy on random
-    # labels counts argmax ties that float rounding may flip, so it gets an absolute margin of a
-    # few samples in 6,400.
-    np.testing.assert_allclose(gh["loss"], ch["loss"], rtol=1e-3)
+    proj = r.standard_normal((784, 10)).astype(np.float32)
+    y = np.argmax((x - 0.5) @ proj, axis=1).astype(np.float32)
+    losses = {"cpu": [], "cuda": []}
+    compile_kw = dict(optimizer=optimizer, loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+    (cm, ch), (gm, gh) = _pair(_mlp, compile_kw, x, y, seed=0, batch_size=128, epochs=1,
+                               shuffle=False, callbacks=lambda d: _step_losses(losses[d]))
+    assert len(losses["cuda"]) == len(losses["cpu"]) == 50
+    moved = [np.mean(np.abs(wc - w)) for wc, w in zip(cm.get_weights(), _initial_weights(_mlp, 0))]
+    apart = [np.mean(np.abs(wg - wc)) for wc, wg in zip(cm.get_weights(), gm.get_weights())]
+    preds = (gm.predict(x[:300], verbose=0), cm.predict(x[:300], verbose=0))
+    return losses, (ch, gh), np.array(apart) / np.array(moved), preds
+
+
+def test_mlp_fit_matches_cpu():
+    """The issue's check: with Adam, the GPU follows the CPU's loss curve within 1e-3 relative,
+    step by step over 50 steps.
+
+    Adam amplifies rounding: its update is about lr * sign(g) while m and v are young, so a weight
+    whose gradient is below rounding noise steps either way. Measured on the CPU with this very
+    setup, the generic kernels against the AVX-512 ones (whose Adam updates round differently)
+    end up with bias vectors 12% of their movement apart and predictions 1.9e-2 apart, while the
+    losses agree to 7e-5. Weights and predictions therefore get margins above that spread;
+    test_mlp_sgd_fit_matches_cpu_closely compares the weights tightly."""
+    losses, (ch, gh), ratio, (pg, pc) = _mlp_fit_pair("adam")
+    np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-3)
     np.testing.assert_allclose(gh["accuracy"], ch["accuracy"], atol=5e-3)
-    # Adam turns tiny gradient differences into sign-like steps of size lr on a few weights, so
-    # the weights are compared on average, and the predictions they make.
-    for wc, wg in zip(cm.get_weights(), gm.get_weights()):
-        assert np.mean(np.abs(wg - wc)) < 1e-3
-    # After 100 Adam steps on random labels the two runs' softmax outputs drift apart by up to
-    # ~1e-2 (seen on an H200), while their losses agree to 1e-3.
-    np.testing.assert_allclose(gm.predict(x[:300], verbose=0), cm.predict(x[:300], verbose=0),
-                               atol=2e-2)
+    assert np.all(ratio <= 0.3), ratio
+    np.testing.assert_allclose(pg, pc, atol=5e-2)
+
+
+def test_mlp_sgd_fit_matches_cpu_closely():
+    """SGD with momentum is linear in the gradient: the GPU's rounding stays rounding-sized, so
+    the weights after 50 steps must be within 1% of their movement of the CPU's."""
+    losses, (ch, gh), ratio, (pg, pc) = _mlp_fit_pair(
+        kerasette.optimizers.SGD(0.01, momentum=0.9))
+    np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-4)
+    assert np.all(ratio <= 0.01), ratio
+    np.testing.assert_allclose(pg, pc, atol=1e-3)
 
 
 @pytest.mark.parametrize("optimizer", [
