@@ -148,10 +148,11 @@ def test_dropout_masks_identical(n, rate, seed, step):
     np.testing.assert_array_equal(gpu, cpu)
 
 
-def _mlp(hidden=(512, 512), dropout=0.0, out=10, activation="softmax", inp=784):
+def _mlp(hidden=(512, 512), dropout=0.0, out=10, activation="softmax", inp=784,
+         hidden_activation="relu"):
     layers = [kerasette.Input((inp,))]
     for i, h in enumerate(hidden):
-        layers.append(kerasette.layers.Dense(h, activation="relu"))
+        layers.append(kerasette.layers.Dense(h, activation=hidden_activation))
         if dropout:
             layers.append(kerasette.layers.Dropout(dropout, seed=i + 1))
     layers.append(kerasette.layers.Dense(out, activation=activation))
@@ -184,7 +185,7 @@ def _step_losses(store):
         on_train_batch_end=lambda batch, logs: store.append(logs["loss"]))]
 
 
-def _mlp_fit_pair(optimizer):
+def _mlp_fit_pair(optimizer, hidden_activation="relu"):
     """The MLP 784-512-512-10, batch 128, 50 steps on learnable labels (the argmax of a fixed
     random projection of the centred inputs), on the CPU and the GPU from the same weights."""
     r = rng(10)
@@ -194,40 +195,46 @@ def _mlp_fit_pair(optimizer):
     losses = {"cpu": [], "cuda": []}
     compile_kw = dict(optimizer=optimizer, loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
-    (cm, ch), (gm, gh) = _pair(_mlp, compile_kw, x, y, seed=0, batch_size=128, epochs=1,
+    build = lambda: _mlp(hidden_activation=hidden_activation)  # noqa: E731
+    (cm, ch), (gm, gh) = _pair(build, compile_kw, x, y, seed=0, batch_size=128, epochs=1,
                                shuffle=False, callbacks=lambda d: _step_losses(losses[d]))
     assert len(losses["cuda"]) == len(losses["cpu"]) == 50
-    moved = [np.mean(np.abs(wc - w)) for wc, w in zip(cm.get_weights(), _initial_weights(_mlp, 0))]
+    moved = [np.mean(np.abs(wc - w)) for wc, w in zip(cm.get_weights(), _initial_weights(build, 0))]
     apart = [np.mean(np.abs(wg - wc)) for wc, wg in zip(cm.get_weights(), gm.get_weights())]
     preds = (gm.predict(x[:300], verbose=0), cm.predict(x[:300], verbose=0))
     return losses, (ch, gh), np.array(apart) / np.array(moved), preds
 
 
 def test_mlp_fit_matches_cpu():
-    """The issue's check: with Adam, the GPU follows the CPU's loss curve within 1e-3 relative,
-    step by step over 50 steps.
+    """The issue's check: the MLP (ReLU, Adam) on the GPU follows the CPU's loss curve within 1e-3
+    relative, step by step over 50 steps.
 
-    Adam amplifies rounding: its update is about lr * sign(g) while m and v are young, so a weight
-    whose gradient is below rounding noise steps either way. Measured on the CPU with this very
-    setup, the generic kernels against the AVX-512 ones (whose Adam updates round differently)
-    end up with bias vectors 12% of their movement apart and predictions 1.9e-2 apart, while the
-    losses agree to 7e-5. Weights and predictions therefore get margins above that spread;
-    test_mlp_sgd_fit_matches_cpu_closely compares the weights tightly."""
+    ReLU's kinks and Adam amplify rounding: a unit whose input sits near 0 switches on one side
+    and not the other, and Adam's early update is about lr * sign(g), so a gradient below rounding
+    noise steps either way. Measured on the CPU with this setup, initial weights changed by 1e-6
+    relative (a few ulps, the size of the GPU's rounding differences) end 50 steps with losses
+    1.6e-4 apart, weights up to 14% of their movement apart and predictions 2.2e-2 apart (up to
+    49% and 4.4e-2 for other seeds). The weights and predictions therefore get wide margins that
+    still catch a layer that does not learn; test_mlp_sgd_fit_matches_cpu_closely compares them
+    tightly where nothing amplifies."""
     losses, (ch, gh), ratio, (pg, pc) = _mlp_fit_pair("adam")
     np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-3)
     np.testing.assert_allclose(gh["accuracy"], ch["accuracy"], atol=5e-3)
-    assert np.all(ratio <= 0.3), ratio
-    np.testing.assert_allclose(pg, pc, atol=5e-2)
+    assert np.all(ratio <= 0.5), ratio
+    np.testing.assert_allclose(pg, pc, atol=0.1)
 
 
 def test_mlp_sgd_fit_matches_cpu_closely():
-    """SGD with momentum is linear in the gradient: the GPU's rounding stays rounding-sized, so
-    the weights after 50 steps must be within 1% of their movement of the CPU's."""
+    """Smooth activations (tanh) and SGD with momentum: nothing switches and the update is linear
+    in the gradient, so rounding differences stay rounding-sized. On the CPU, a 1e-6 relative
+    change of the initial weights ends 50 steps with losses 1e-7 apart, weights 3e-5 of their
+    movement apart and predictions 4e-7 apart, for any seed; the GPU must stay well inside that
+    order."""
     losses, (ch, gh), ratio, (pg, pc) = _mlp_fit_pair(
-        kerasette.optimizers.SGD(0.01, momentum=0.9))
-    np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-4)
-    assert np.all(ratio <= 0.01), ratio
-    np.testing.assert_allclose(pg, pc, atol=1e-3)
+        kerasette.optimizers.SGD(0.01, momentum=0.9), hidden_activation="tanh")
+    np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-5)
+    assert np.all(ratio <= 2e-3), ratio
+    np.testing.assert_allclose(pg, pc, atol=1e-4)
 
 
 @pytest.mark.parametrize("optimizer", [
