@@ -6,6 +6,7 @@ tests never import TensorFlow. Tolerances: Keras computes in float32 with its ow
 kerasette sums statistics in float64, so results agree to a few float32 ulps (rtol 1e-5).
 """
 
+import re
 from pathlib import Path
 
 import h5py
@@ -158,6 +159,35 @@ def test_normalization_errors():
         layer.adapt(np.ones((4, 5)))
     with pytest.raises(ValueError, match="empty iterable"):
         layers.Normalization().adapt([])
+
+
+def test_normalization_bad_inputs_fail_clearly():
+    # Where Keras 3.15.1 fails, with its messages; where it fails by accident (a crash deep in
+    # TensorFlow, NaN statistics), a ValueError that says why.
+    with pytest.raises(TypeError, match=r"Expected `axis`.*Received: axis=1.5"):
+        layers.Normalization(axis=1.5)  # Keras: TypeError ('float' object is not iterable)
+    with pytest.raises(ValueError, match="must have a known shape"):
+        layers.Normalization(axis=0).build((None, 3))
+    with pytest.raises(ValueError, match=r"Expected `mean` to broadcast to the shape of the kept "
+                                         r"axes \(2,\).*mean of shape \(3,\)"):
+        layers.Normalization(mean=[1.0, 2.0, 3.0], variance=[4.0, 9.0, 1.0])(np.ones((2, 2)))
+    fixed = layers.Normalization(mean=1.0, variance=2.0)
+    with pytest.raises(ValueError, match="fixed `mean` and `variance`"):
+        fixed.adapt(np.ones((4, 2)))  # Keras: AttributeError; kerasette used to ignore the data
+    with pytest.raises(ValueError, match=r"no samples.*data.shape=\(0, 2\)"):
+        layers.Normalization().adapt(np.zeros((0, 2)))  # Keras: NaN statistics
+    # Keras's messages, verbatim.
+    with pytest.raises(ValueError, match=re.escape(
+            "adapt() received an empty iterable (no batches). Expected at least one batch. "
+            "Pass a non-empty iterable of arrays or tensors, e.g. layer.adapt([x]) or "
+            "layer.adapt(list_of_batches).")):
+        layers.Normalization().adapt([])
+    for data, kind in (([[1.0, 2.0], [3.0, 4.0]], "list"), ("abc", "str")):
+        with pytest.raises(TypeError, match=re.escape(
+                "adapt() expects an iterable that yields arrays or tensors with a `.shape` "
+                "attribute (e.g. numpy arrays or backend tensors). Got an element of type "
+                f"{kind}.")):
+            layers.Normalization().adapt(data)
 
 
 def test_normalization_config_roundtrip():

@@ -79,6 +79,14 @@ class _BroadcastStatistic(VariableValue):
         return self._values
 
 
+def _broadcasts(shape: tuple, target: tuple) -> bool:
+    """Whether an array of `shape` broadcasts to `target` (NumPy's rule)."""
+    try:
+        return np.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 def _batch_inputs(batch):
     """The inputs of one batch: `x` of an `(x, y)` or `(x, y, sample_weight)` tuple, as Keras."""
     return batch[0] if isinstance(batch, tuple) else batch
@@ -113,10 +121,16 @@ class Normalization(Layer):
         super().__init__(**kwargs)
         if axis is None:
             axis = ()
-        elif isinstance(axis, (int, np.integer)):
+        elif isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
             axis = (int(axis),)
-        else:
+        elif isinstance(axis, (list, tuple)) and all(
+                isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in axis):
             axis = tuple(int(a) for a in axis)
+        else:
+            raise TypeError(
+                "Expected `axis` to be an integer, a list/tuple of integers or None. "
+                f"Received: axis={axis!r}"
+            )
         self.axis = axis
         self.input_mean = mean
         self.input_variance = variance
@@ -150,20 +164,28 @@ class Normalization(Layer):
                 f"ndim={ndim}, while axis={self.axis}"
             )
         keep = sorted(a % ndim for a in self.axis)
+        for d in keep:  # before the check below, so axis=0 fails with Keras's ValueError
+            if shape[d] is None:
+                raise ValueError(
+                    f"All `axis` values to be kept must have a known shape. Received "
+                    f"axis={self.axis}, inputs.shape={shape}, with unknown axis at index {d}"
+                )
         if 0 in keep or keep != list(range(ndim - len(keep), ndim)):
             raise NotImplementedError(
                 f"Layer '{self.name}': kerasette's Normalization keeps statistics for trailing "
                 f"non-batch axes only (e.g. axis=-1 or axis=None). Received: axis={self.axis} "
                 f"for an input of rank {ndim}."
             )
-        for d in keep:
-            if shape[d] is None:
+        stat_shape = tuple(shape[d] for d in keep)
+        for key, value in (("mean", self.input_mean), ("variance", self.input_variance)):
+            if value is not None and not _broadcasts(np.shape(value), stat_shape):
                 raise ValueError(
-                    f"All `axis` values to be kept must have a known shape. Received "
-                    f"axis={self.axis}, inputs.shape={shape}, with unknown axis at index {d}"
+                    f"Expected `{key}` to broadcast to the shape of the kept axes "
+                    f"{stat_shape} (axis={self.axis}, inputs.shape={shape}). Received: "
+                    f"{key} of shape {np.shape(value)}"
                 )
         self._keep = keep
-        self._stat_shape = tuple(shape[d] for d in keep)
+        self._stat_shape = stat_shape
         self._broadcast_shape = tuple(shape[d] if d in keep else 1 for d in range(ndim))
         self._build_input_shape = shape
         super().build(shape)
@@ -187,6 +209,12 @@ class Normalization(Layer):
         """
         from kerasette.utils.py_dataset import PyDataset
 
+        if self.input_mean is not None:
+            # Keras fails here with an AttributeError; kerasette says why.
+            raise ValueError(
+                f"Layer '{self.name}' was given fixed `mean` and `variance`, which `adapt()` "
+                "cannot change. Create the layer without them to adapt it."
+            )
         if isinstance(data, PyDataset):
             batches = (_batch_inputs(data[i]) for i in range(len(data)))
         elif isinstance(data, np.ndarray) or (
@@ -202,9 +230,18 @@ class Normalization(Layer):
             )
         mean = var = None
         count = 0
+        seen_batch = False
         for batch in batches:
+            if not hasattr(batch, "shape"):
+                raise TypeError(
+                    "adapt() expects an iterable that yields arrays or tensors with a `.shape` "
+                    f"attribute (e.g. numpy arrays or backend tensors). Got an element of type "
+                    f"{type(batch).__name__}. Ensure each yielded element is array-like with a "
+                    "`.shape` attribute."
+                )
+            seen_batch = True
             batch = np.asarray(batch)
-            if not hasattr(batch, "shape") or batch.dtype == object:
+            if batch.dtype == object:
                 raise TypeError("adapt() expects batches of arrays with a `.shape` attribute.")
             shape = (None,) + batch.shape[1:]
             if not self.built:
@@ -233,10 +270,17 @@ class Normalization(Layer):
             var = ((var + (mean - new_mean) ** 2) * (1.0 - w_new)
                    + (batch_var + (batch_mean - new_mean) ** 2) * w_new)
             mean, count = new_mean, total
-        if mean is None:
+        if not seen_batch:
             raise ValueError(
                 "adapt() received an empty iterable (no batches). Expected at least one batch. "
-                "Pass a non-empty iterable of arrays, e.g. layer.adapt([x])."
+                "Pass a non-empty iterable of arrays or tensors, e.g. layer.adapt([x]) or "
+                "layer.adapt(list_of_batches)."
+            )
+        if mean is None:
+            # Keras's statistics of no samples are NaN; kerasette refuses them.
+            raise ValueError(
+                "adapt() received no samples: every batch is empty. Expected at least one "
+                f"sample. Received: data.shape={batch.shape}"
             )
         if self.input_mean is None:
             # Keras 3 leaves `count` as it is: adapt computes from scratch every time.
