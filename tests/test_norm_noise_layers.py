@@ -310,8 +310,9 @@ def test_layer_normalization_config_errors_and_saving(tmp_path):
     _roundtrip_config(layer)
     with pytest.raises(TypeError, match="int or a list"):
         layers.LayerNormalization(axis="x")
-    with pytest.raises(ValueError, match="non-negative"):
-        layers.LayerNormalization(epsilon=-1e-3)
+    for epsilon in (-1e-3, None, "a"):
+        with pytest.raises(ValueError, match=r"Expected `epsilon` to be a non-negative float"):
+            layers.LayerNormalization(epsilon=epsilon)
     with pytest.raises(NotImplementedError, match="rms_scaling"):
         layers.LayerNormalization(rms_scaling=True)
     with pytest.raises(NotImplementedError, match="trailing"):
@@ -324,6 +325,21 @@ def test_layer_normalization_config_errors_and_saving(tmp_path):
     ln.set_weights([np.linspace(0.5, 1.5, 4), np.linspace(-1, 1, 4)])
     model.compile(optimizer="adam", loss="mse")
     _save_and_reload(model, tmp_path, _x_five())
+
+
+def test_layer_normalization_axis_after_build_is_keras_sorted_list():
+    # Keras 3.15.1's build turns `axis` into a sorted list, which get_config (and the saved
+    # config) then holds: -1 -> [-1], (2, 1) -> [1, 2], (-1, -2) -> [-2, -1].
+    for axis, shape, expected in ((-1, (None, 3), [-1]), ((2, 1), (None, 3, 4), [1, 2]),
+                                  ((-1, -2), (None, 3, 4), [-2, -1])):
+        layer = layers.LayerNormalization(axis=axis)
+        # as given before build (a tuple as a list, as Keras's __init__)
+        assert layer.get_config()["axis"] == (list(axis) if isinstance(axis, tuple) else axis)
+        layer.build(shape)
+        assert layer.axis == expected and layer.get_config()["axis"] == expected
+        assert layer.gamma.shape == shape[-len(expected):]
+    model = keras.Sequential([keras.Input((3,)), layers.LayerNormalization()])
+    assert model.get_config()["layers"][1]["config"]["axis"] == [-1]
 
 
 # ---- noise layers ----

@@ -3,6 +3,8 @@ axis 1 (channels_first feature maps), and LayerNormalization over trailing axes 
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from kerasette import initializers, regularizers
@@ -200,11 +202,13 @@ class LayerNormalization(Layer):
                 "Expected an int or a list/tuple of ints for the argument 'axis', but received: "
                 f"{axis!r}"
             )
-        self.epsilon = float(epsilon)
-        if not self.epsilon >= 0:  # Keras accepts 0 (configs may hold it)
+        # Keras takes any value here and fails (or returns NaN) later; 0 is valid (configs may
+        # hold it).
+        if isinstance(epsilon, bool) or not isinstance(epsilon, numbers.Real) or not epsilon >= 0:
             raise ValueError(
-                f"Expected `epsilon` to be a non-negative float. Received: epsilon={epsilon}"
+                f"Expected `epsilon` to be a non-negative float. Received: epsilon={epsilon!r}"
             )
+        self.epsilon = float(epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
         self.rms_scaling = False
@@ -219,6 +223,9 @@ class LayerNormalization(Layer):
 
     def build(self, input_shape) -> None:
         self._axes = _trailing_axes(self.name, self.axis, len(input_shape), "LayerNormalization")
+        # As Keras's build: the axes become a sorted list (`-1` -> `[-1]`), which get_config
+        # then returns.
+        self.axis = sorted(self.axis) if isinstance(self.axis, list) else [self.axis]
         super().build(input_shape)
 
     def engine_attrs(self) -> dict:
