@@ -428,6 +428,25 @@ def test_noise_layer_errors_and_configs():
         layers.GaussianNoise(0.1, seed="a")
     with pytest.raises(ValueError, match="non-negative"):
         layers.ActivityRegularization(l1=-1)
+    # Keras compares None or a string with 0 (a TypeError) and takes NumPy scalars.
+    with pytest.raises(TypeError, match=r"Expected `rate` to be a float.*Received: rate=None"):
+        layers.GaussianDropout(None)
+    with pytest.raises(TypeError, match="Received: stddev='a'"):
+        layers.GaussianNoise("a")
+    assert layers.GaussianNoise(np.float32(0.5)).stddev == 0.5
+    assert layers.SpatialDropout1D(np.float32(0.25)).rate == 0.25
+    assert layers.SpatialDropout2D(0.1, data_format="CHANNELS_FIRST").data_format == (
+        "channels_first")
+    with pytest.raises(ValueError, match="data_format"):
+        layers.SpatialDropout2D(0.1, data_format="nhwc")
+    # ActivityRegularization: None means 0 (kept as None in the config), inf and NaN are refused.
+    none = layers.ActivityRegularization(l1=None, l2=0.5)
+    assert (none.get_config()["l1"], none.get_config()["l2"]) == (None, 0.5)
+    assert none.activity_regularizer.l1 == 0.0
+    _roundtrip_config(none)
+    for bad in (float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="non-negative"):
+            layers.ActivityRegularization(l2=bad)
     assert layers.GaussianNoise(0.1, seed=4).get_config()["stddev"] == 0.1
     assert set(layers.SpatialDropout1D(0.1).get_config()) == {"rate", "seed", "name", "dtype"}
     assert layers.SpatialDropout2D(0.1).get_config()["data_format"] == "channels_last"

@@ -8,14 +8,22 @@ global seed), so they repeat on any thread count.
 
 from __future__ import annotations
 
+import numbers
+
 from kerasette import _random, regularizers
-from kerasette.config import image_data_format
+from kerasette.layers.convolutional import standardize_data_format
 from kerasette.layers.layer import Layer
 
 
 def _fraction(value, name: str) -> float:
-    """A float in [0, 1], with Keras's message otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+    """A float in [0, 1] (NumPy scalars included), with Keras's message otherwise: a TypeError
+    for a value that is not a number (Keras's comparison fails there), a ValueError for one out
+    of range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"Expected `{name}` to be a float value between 0 and 1. Received: {name}={value!r}"
+        )
+    if not 0 <= value <= 1:
         raise ValueError(
             f"Invalid value received for argument `{name}`. Expected a float value between 0 "
             f"and 1. Received: {name}={value}"
@@ -156,12 +164,7 @@ class SpatialDropout2D(_SpatialDropout):
     def __init__(self, rate: float, data_format=None, seed: int | None = None, name=None,
                  dtype=None, **kwargs):
         super().__init__(rate, seed=seed, name=name, dtype=dtype, **kwargs)
-        if data_format not in (None, "channels_last", "channels_first"):
-            raise ValueError(
-                "The `data_format` argument must be one of {'channels_first', 'channels_last'}. "
-                f"Received: data_format={data_format}"
-            )
-        self.data_format = data_format or image_data_format()
+        self.data_format = standardize_data_format(data_format)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "data_format": self.data_format}
@@ -171,8 +174,8 @@ class ActivityRegularization(Layer):
     """The identity, adding `l1 * sum(|x|) + l2 * sum(x^2)` (per sample) to the training loss.
 
     Args:
-        l1: L1 factor, non-negative.
-        l2: L2 factor, non-negative.
+        l1: L1 factor, non-negative (None: 0).
+        l2: L2 factor, non-negative (None: 0).
 
     Input shape: any. Output shape: the input shape.
 
@@ -185,15 +188,11 @@ class ActivityRegularization(Layer):
 
     def __init__(self, l1: float = 0.0, l2: float = 0.0, **kwargs):
         super().__init__(**kwargs)
-        for key, value in (("l1", l1), ("l2", l2)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ValueError(
-                    f"Invalid value for argument {key}: expected a non-negative float. "
-                    f"Received: {key}={value}"
-                )
-        self.l1 = float(l1)
-        self.l2 = float(l2)
-        self.activity_regularizer = regularizers.L1L2(l1=self.l1, l2=self.l2)
+        # L1L2 checks the factors (finite, non-negative) and reads None as 0, as Keras; the
+        # config keeps None as given.
+        self.activity_regularizer = regularizers.L1L2(l1=l1, l2=l2)
+        self.l1 = None if l1 is None else self.activity_regularizer.l1
+        self.l2 = None if l2 is None else self.activity_regularizer.l2
 
     def get_config(self) -> dict:
         return {**super().get_config(), "l1": self.l1, "l2": self.l2}
