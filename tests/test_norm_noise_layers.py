@@ -456,6 +456,20 @@ def test_noise_layer_errors_and_configs():
         _roundtrip_config(layer)
 
 
+def test_gaussian_dropout_rate_one_fails_in_training_only():
+    # Keras accepts rate=1 and predicts the identity, but divides by 1 - rate in training
+    # (ZeroDivisionError); kerasette used to pass values through there.
+    x = np.ones((2, 3), dtype=np.float32)
+    layer = layers.GaussianDropout(1.0)
+    np.testing.assert_array_equal(layer(x), x)
+    with pytest.raises(ValueError, match="rate=1 cannot run in training"):
+        layer(x, training=True)
+    model = keras.Sequential([keras.Input((3,)), layers.GaussianDropout(1.0), layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="rate=1 cannot run in training"):
+        model.fit(x, np.ones((2, 1)), verbose=0)
+
+
 def test_noise_models_save_and_reload(tmp_path, rng):
     keras.utils.set_random_seed(9)
     model = keras.Sequential([

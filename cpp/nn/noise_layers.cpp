@@ -152,6 +152,11 @@ class GaussianDropoutLayer : public NoiseLayer {
   void forward(const std::vector<const Tensor*>& in, Tensor& out, NodeState& st,
                const StepContext& ctx) override {
     const Tensor& x = *in[0];
+    // Keras's layer divides by 1 - rate in training and raises there (ZeroDivisionError).
+    if (ctx.training && rate_ >= 1.0f)
+      shape_error(
+          "GaussianDropout with rate=1 cannot run in training: the noise's standard deviation "
+          "sqrt(rate / (1 - rate)) is infinite. Expected a rate below 1.");
     if (!active(ctx)) return pass_through(x, out);
     if (st.saved.empty()) st.saved.resize(1);
     Tensor& noise = st.saved[0];
@@ -170,10 +175,8 @@ class GaussianDropoutLayer : public NoiseLayer {
   }
 
  private:
-  // Keras skips rate 0; rate 1 would need an infinite deviation, and Keras's layer gives NaN.
-  bool active(const StepContext& ctx) const override {
-    return ctx.training && rate_ > 0.0f && rate_ < 1.0f;
-  }
+  // Keras skips rate 0; forward refuses rate 1 in training.
+  bool active(const StepContext& ctx) const override { return ctx.training && rate_ > 0.0f; }
   float rate_;
 };
 KS_REGISTER_LAYER("gaussian_dropout", GaussianDropoutLayer);
