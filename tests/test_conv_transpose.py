@@ -6,6 +6,7 @@ formula, and files written by real Keras (tests/fixtures/conv_transpose, from ge
 must load and predict as Keras did.
 """
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -197,6 +198,10 @@ def test_argument_errors_are_value_errors():
         layers.Conv1DTranspose(2, (3, 3))
     with pytest.raises(ValueError, match="padding"):
         layers.Conv1DTranspose(2, 3, padding="causal")
+    with pytest.raises(ValueError, match=re.escape(  # Keras's message, verbatim
+            "The `strides` argument must be a tuple of 2 integers. Received strides=0, "
+            "including values {0} that do not satisfy `value > 0`")):
+        layers.Conv2DTranspose(2, 3, strides=0)
     with pytest.raises(ValueError, match="Unrecognized keyword arguments.*groups"):
         layers.Conv2DTranspose(2, 3, groups=2)  # not an argument of Keras's Conv2DTranspose
 

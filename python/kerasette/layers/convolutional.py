@@ -40,7 +40,7 @@ def standardize_tuple(value, n: int, name: str, allow_zero: bool = False) -> tup
     if bad:
         req = ">= 0" if allow_zero else "> 0"
         raise ValueError(
-            f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value} "
+            f"The `{name}` argument must be a tuple of {n} integers. Received {name}={value}, "
             f"including values {bad} that do not satisfy `value {req}`"
         )
     return out
