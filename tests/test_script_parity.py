@@ -65,3 +65,34 @@ def test_keys_a_callback_adds_reach_later_callbacks_but_not_on_train_end():
     assert seen == [keys, keys]
     assert list(history.history) == keys
     assert add.train_end == ["loss", "val_loss"]
+
+
+# ---- compile ----
+def test_accuracy_with_binary_crossentropy_on_several_units_is_categorical():
+    # Keras 3 picks the accuracy from the shapes alone: categorical here (Keras 2: binary).
+    y_true = np.array([[0., 1., 0.], [1., 0., 0.], [0., 0., 1.]], "float32")
+    y_pred = np.array([[1., 2., -1.], [0.5, 0.2, 0.1], [-0.5, -1., 0.3]], "float32")
+    inp = keras.Input((3,))
+    model = keras.Model(inp, layers.Activation("linear")(inp))
+    model.compile("sgd", "binary_crossentropy", metrics=["accuracy"])
+    loss, accuracy = model.evaluate(y_pred, y_true, verbose=0)
+    assert loss == pytest.approx(2.0187, abs=1e-4)
+    assert accuracy == 1.0  # binary accuracy would be 0.6667
+
+
+@pytest.mark.parametrize("module, kind", [
+    ("optimizers", "optimizer"), ("losses", "loss"), ("metrics", "metric"),
+    ("activations", "activation function"), ("initializers", "initializer"),
+    ("regularizers", "regularizer"),
+])  # fmt: skip
+def test_get_unknown_name_message(module, kind):
+    with pytest.raises(ValueError, match=f"^Could not interpret {kind} identifier: zzz$"):
+        getattr(keras, module).get("zzz")
+
+
+def test_get_unknown_optimizer_config_or_type():
+    with pytest.raises(ValueError, match=r"^Could not interpret optimizer identifier: "
+                                         r"\{'class_name': 'zzz', 'config': \{\}\}$"):
+        keras.optimizers.get({"class_name": "zzz", "config": {}})
+    with pytest.raises(ValueError, match="^Could not interpret optimizer identifier: 5$"):
+        keras.optimizers.get(5)
