@@ -65,7 +65,8 @@ from kerasette.metrics.regression_metrics import (
     mean_squared_error,
     mean_squared_logarithmic_error,
 )  # fmt: skip
-from kerasette.saving.serialization import deserialize_keras_object, serialize_keras_object
+from kerasette.saving.serialization import (
+    UnknownObjectError, deserialize_keras_object, serialize_keras_object)
 
 mse = mean_squared_error
 mae = mean_absolute_error
@@ -226,7 +227,10 @@ def get(identifier: Union[str, dict, Metric, Callable]) -> Metric:
             f"Received: metric={identifier!r}"
         )
     if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
+        try:
+            return deserialize(identifier)
+        except UnknownObjectError as e:
+            raise ValueError(f"Could not interpret metric identifier: {identifier}") from e
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):
@@ -239,10 +243,7 @@ def get(identifier: Union[str, dict, Metric, Callable]) -> Metric:
             "Only the built-in metrics run in kerasette's compiled engine; a custom Python metric "
             f"cannot. Expected one of {_valid_names()}. Received: metric={identifier!r}"
         )
-    raise ValueError(
-        f"Could not interpret metric identifier. Expected one of {_valid_names()}. "
-        f"Received: metric={identifier!r}"
-    )
+    raise ValueError(f"Could not interpret metric identifier: {identifier}")
 
 
 def _accuracy_class(loss: Any, y_true_shape: tuple, y_pred_shape: tuple) -> type:
