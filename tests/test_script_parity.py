@@ -96,3 +96,19 @@ def test_get_unknown_optimizer_config_or_type():
         keras.optimizers.get({"class_name": "zzz", "config": {}})
     with pytest.raises(ValueError, match="^Could not interpret optimizer identifier: 5$"):
         keras.optimizers.get(5)
+
+
+# ---- weights ----
+def test_set_weights_messages():
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(4, name="d1")], name="s")
+    dense = model.layers[0]
+    count = ("You called `set_weights(weights)` on layer '{}' with a weight list of length 1, but "
+             "the layer was expecting 2 weights.")
+    shape = "Layer {} weight shape (3, 4) is not compatible with provided weight shape (3, 3)."
+    for obj in (model, dense):
+        with pytest.raises(ValueError) as e:
+            obj.set_weights([np.zeros((3, 4))])
+        assert str(e.value) == count.format(obj.name)
+        with pytest.raises(ValueError) as e:
+            obj.set_weights([np.zeros((3, 3)), np.zeros(4)])
+        assert str(e.value) == shape.format(obj.name)

@@ -422,16 +422,15 @@ class Layer:
         weights = list(weights)
         if len(weights) != len(params):
             raise ValueError(
-                f"Layer {self.name} weight shape mismatch: you called `set_weights(weights)` on "
-                f"layer '{self.name}' with a weight list of length {len(weights)}, but the layer "
-                f"was expecting {len(params)} weights."
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of "
+                f"length {len(weights)}, but the layer was expecting {len(params)} weights."
             )
         for var, value in zip(params, weights):
             value = np.asarray(value)
             if value.shape != var.shape:
                 raise ValueError(
-                    f"Layer {self.name} weight shape mismatch: weight `{var.name}` has shape "
-                    f"{var.shape}; received a value of shape {value.shape}."
+                    f"Layer {self.name} weight shape {var.shape} is not compatible with provided "
+                    f"weight shape {value.shape}."
                 )
         for var, value in zip(params, weights):
             var.assign(value)
