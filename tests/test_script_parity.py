@@ -112,3 +112,10 @@ def test_set_weights_messages():
         with pytest.raises(ValueError) as e:
             obj.set_weights([np.zeros((3, 3)), np.zeros(4)])
         assert str(e.value) == shape.format(obj.name)
+
+
+# ---- utils ----
+def test_utils_clear_session_resets_names():
+    layers.Dense(1)
+    keras.utils.clear_session()
+    assert layers.Dense(1).name == "dense"
