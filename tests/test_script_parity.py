@@ -119,3 +119,8 @@ def test_utils_clear_session_resets_names():
     layers.Dense(1)
     keras.utils.clear_session()
     assert layers.Dense(1).name == "dense"
+
+
+def test_keras_tensor_repr():
+    assert repr(keras.Input((3,), name="inp")) == (
+        "<KerasTensor shape=(None, 3), dtype=float32, sparse=False, ragged=False, name=inp>")

@@ -148,6 +148,10 @@ class Variable(VariableValue):
 class KerasTensor:
     """A symbolic tensor: a shape (batch axis first, possibly None) and where it comes from."""
 
+    # Keras's attributes; kerasette has dense tensors only.
+    sparse = False
+    ragged = False
+
     def __init__(self, shape: tuple, dtype: str = "float32", name: str | None = None,
                  history: tuple | None = None):
         self.shape = tuple(shape)
@@ -161,7 +165,8 @@ class KerasTensor:
         return len(self.shape)
 
     def __repr__(self) -> str:
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, "
+                f"ragged={self.ragged}, name={self.name}>")
 
 
 class Node:
