@@ -184,8 +184,9 @@ def test_early_stopping_reusable_across_fits():
 
 
 def test_early_stopping_missing_monitor_warns_with_available_keys():
+    # The CallbackList hands every callback the logs sorted by key, as Keras's does.
     es = cbks.EarlyStopping(monitor="val_loss")
-    with pytest.warns(UserWarning, match="Available metrics are: loss,accuracy"):
+    with pytest.warns(UserWarning, match="Available metrics are: accuracy,loss"):
         run_fit(FakeModel(), [es], [{"loss": 1.0, "accuracy": 0.5}])
 
 

@@ -340,10 +340,11 @@ def _canonical_name(identifier: Union[str, Callable, None]) -> str:
     if isinstance(identifier, str):
         name = _ALIASES.get(identifier, identifier)
         if name not in _FUNCTIONS:
+            # Keras's words; the names it would take stay in the traceback, as the cause.
             raise ValueError(
-                f"Unknown activation: '{identifier}'. Expected one of {_valid_names()}. "
-                f"Received: activation={identifier!r}"
-            )
+                f"Could not interpret activation function identifier: {identifier}"
+            ) from ValueError(f"Unknown activation: '{identifier}'. Expected one of "
+                              f"{_valid_names()}.")
         return name
     if callable(identifier):
         name = _NAME_OF_FUNCTION.get(id(identifier))
@@ -354,10 +355,7 @@ def _canonical_name(identifier: Union[str, Callable, None]) -> str:
             f"name of a built-in activation, one of {_valid_names()}, or one of the functions "
             f"in `kerasette.activations`. Received: activation={identifier!r}"
         )
-    raise ValueError(
-        f"Could not interpret activation function identifier. Expected a name, one of "
-        f"{_valid_names()}. Received: activation={identifier!r}"
-    )
+    raise ValueError(f"Could not interpret activation function identifier: {identifier}")
 
 
 def serialize(activation: Union[str, Callable, None]) -> str:

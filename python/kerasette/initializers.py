@@ -14,7 +14,8 @@ from typing import Any, Callable, Union
 import numpy as np
 
 from kerasette import _engine, _random
-from kerasette.saving.serialization import deserialize_keras_object, serialize_keras_object
+from kerasette.saving.serialization import (
+    UnknownObjectError, deserialize_keras_object, serialize_keras_object)
 
 # Keras divides the truncated-normal stddev by the stddev of a unit normal truncated to [-2, 2], so
 # that the values drawn have the variance asked for.
@@ -594,13 +595,12 @@ def get(identifier: Union[str, dict, Initializer, Callable, None]) -> Initialize
     if identifier is None:
         return None
     if isinstance(identifier, (dict, str)):
-        return deserialize(identifier)
+        try:
+            return deserialize(identifier)
+        except UnknownObjectError as e:
+            raise ValueError(f"Could not interpret initializer identifier: {identifier}") from e
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
     if callable(identifier):
         return identifier
-    raise ValueError(
-        f"Could not interpret initializer identifier. Expected a name, one of "
-        f"{sorted(ALL_OBJECTS_DICT)}, a config dict or an `Initializer`. "
-        f"Received: initializer={identifier!r}"
-    )
+    raise ValueError(f"Could not interpret initializer identifier: {identifier}")

@@ -12,7 +12,8 @@ from typing import Any, Union
 
 import numpy as np
 
-from kerasette.saving.serialization import deserialize_keras_object, serialize_keras_object
+from kerasette.saving.serialization import (
+    UnknownObjectError, deserialize_keras_object, serialize_keras_object)
 
 
 def _validate_factor(value: Any, name: str) -> float:
@@ -168,7 +169,10 @@ def get(identifier: Union[str, dict, Regularizer, None]) -> Regularizer | None:
     if identifier is None:
         return None
     if isinstance(identifier, (dict, str)):
-        obj = deserialize(identifier)
+        try:
+            obj = deserialize(identifier)
+        except UnknownObjectError as e:
+            raise ValueError(f"Could not interpret regularizer identifier: {identifier}") from e
     elif isinstance(identifier, type) and issubclass(identifier, Regularizer):
         obj = identifier()
     else:
@@ -181,7 +185,4 @@ def get(identifier: Union[str, dict, Regularizer, None]) -> Regularizer | None:
             "L1/L2 penalties only. Expected an `L1`, `L2` or `L1L2` regularizer or one of "
             f"{sorted(ALL_OBJECTS_DICT)}. Received: regularizer={identifier!r}"
         )
-    raise ValueError(
-        f"Could not interpret regularizer identifier. Expected one of {sorted(ALL_OBJECTS_DICT)}, "
-        f"a config dict or a `Regularizer`. Received: regularizer={identifier!r}"
-    )
+    raise ValueError(f"Could not interpret regularizer identifier: {identifier}")

@@ -223,9 +223,11 @@ class CallbackList(Callback):
         )
 
     def _call(self, hook: str, *args, logs=None) -> None:
-        # The same dict goes to every callback, so keys one adds (e.g. "learning_rate") reach the
-        # ones after it: History and ProgbarLogger come last.
-        logs = logs if logs is not None else {}
+        # As Keras's CallbackList, every hook gets a fresh sorted, flattened copy of `logs`
+        # (`pythonify_logs`): one dict shared by the callbacks, so keys one adds (e.g.
+        # "learning_rate") reach the ones after it (History and ProgbarLogger come last), but
+        # never the caller's dict, so `on_train_end` sees the epoch's logs without them.
+        logs = _pythonify_logs(logs or {})
         for callback in self.callbacks:
             getattr(callback, hook)(*args, logs)
 
@@ -233,7 +235,7 @@ class CallbackList(Callback):
         self._call("on_batch_begin", batch, logs=logs)
 
     def on_batch_end(self, batch, logs=None):
-        self._call("on_batch_end", batch, logs=_pythonify_logs(logs or {}))
+        self._call("on_batch_end", batch, logs=logs)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._call("on_epoch_begin", epoch, logs=logs)
@@ -245,19 +247,21 @@ class CallbackList(Callback):
         self._call("on_train_batch_begin", batch, logs=logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        self._call("on_train_batch_end", batch, logs=_pythonify_logs(logs or {}))
+        self._call("on_train_batch_end", batch, logs=logs)
 
     def on_test_batch_begin(self, batch, logs=None):
         self._call("on_test_batch_begin", batch, logs=logs)
 
     def on_test_batch_end(self, batch, logs=None):
-        self._call("on_test_batch_end", batch, logs=_pythonify_logs(logs or {}))
+        self._call("on_test_batch_end", batch, logs=logs)
 
     def on_predict_batch_begin(self, batch, logs=None):
         self._call("on_predict_batch_begin", batch, logs=logs)
 
     def on_predict_batch_end(self, batch, logs=None):
-        self._call("on_predict_batch_end", batch, logs=logs)
+        # Not flattened: Keras's `float()` would turn a one-element `outputs` array into a float.
+        for callback in self.callbacks:
+            callback.on_predict_batch_end(batch, logs if logs is not None else {})
 
     def on_train_begin(self, logs=None):
         self._call("on_train_begin", logs=logs)

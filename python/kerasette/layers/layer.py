@@ -148,6 +148,10 @@ class Variable(VariableValue):
 class KerasTensor:
     """A symbolic tensor: a shape (batch axis first, possibly None) and where it comes from."""
 
+    # Keras's attributes; kerasette has dense tensors only.
+    sparse = False
+    ragged = False
+
     def __init__(self, shape: tuple, dtype: str = "float32", name: str | None = None,
                  history: tuple | None = None):
         self.shape = tuple(shape)
@@ -161,7 +165,8 @@ class KerasTensor:
         return len(self.shape)
 
     def __repr__(self) -> str:
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, sparse={self.sparse}, "
+                f"ragged={self.ragged}, name={self.name}>")
 
 
 class Node:
@@ -422,16 +427,15 @@ class Layer:
         weights = list(weights)
         if len(weights) != len(params):
             raise ValueError(
-                f"Layer {self.name} weight shape mismatch: you called `set_weights(weights)` on "
-                f"layer '{self.name}' with a weight list of length {len(weights)}, but the layer "
-                f"was expecting {len(params)} weights."
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of "
+                f"length {len(weights)}, but the layer was expecting {len(params)} weights."
             )
         for var, value in zip(params, weights):
             value = np.asarray(value)
             if value.shape != var.shape:
                 raise ValueError(
-                    f"Layer {self.name} weight shape mismatch: weight `{var.name}` has shape "
-                    f"{var.shape}; received a value of shape {value.shape}."
+                    f"Layer {self.name} weight shape {var.shape} is not compatible with provided "
+                    f"weight shape {value.shape}."
                 )
         for var, value in zip(params, weights):
             var.assign(value)

@@ -49,7 +49,8 @@ from kerasette.losses.regression_losses import (
     mean_squared_error,
     mean_squared_logarithmic_error,
 )  # fmt: skip
-from kerasette.saving.serialization import deserialize_keras_object, serialize_keras_object
+from kerasette.saving.serialization import (
+    UnknownObjectError, deserialize_keras_object, serialize_keras_object)
 
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -140,7 +141,10 @@ def get(identifier: Union[str, dict, Loss, Callable, None]) -> Loss | None:
     if identifier is None:
         return None
     if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
+        try:
+            return deserialize(identifier)
+        except UnknownObjectError as e:
+            raise ValueError(f"Could not interpret loss identifier: {identifier}") from e
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):
@@ -152,7 +156,4 @@ def get(identifier: Union[str, dict, Loss, Callable, None]) -> Loss | None:
             "Only the built-in losses run in kerasette's compiled engine; a custom Python loss "
             f"cannot. Expected one of {sorted(ALL_OBJECTS_DICT)}. Received: loss={identifier!r}"
         )
-    raise ValueError(
-        f"Could not interpret loss identifier. Expected one of {sorted(ALL_OBJECTS_DICT)}. "
-        f"Received: loss={identifier!r}"
-    )
+    raise ValueError(f"Could not interpret loss identifier: {identifier}")

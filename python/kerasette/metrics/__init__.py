@@ -65,7 +65,8 @@ from kerasette.metrics.regression_metrics import (
     mean_squared_error,
     mean_squared_logarithmic_error,
 )  # fmt: skip
-from kerasette.saving.serialization import deserialize_keras_object, serialize_keras_object
+from kerasette.saving.serialization import (
+    UnknownObjectError, deserialize_keras_object, serialize_keras_object)
 
 mse = mean_squared_error
 mae = mean_absolute_error
@@ -226,7 +227,10 @@ def get(identifier: Union[str, dict, Metric, Callable]) -> Metric:
             f"Received: metric={identifier!r}"
         )
     if isinstance(identifier, (str, dict)):
-        return deserialize(identifier)
+        try:
+            return deserialize(identifier)
+        except UnknownObjectError as e:
+            raise ValueError(f"Could not interpret metric identifier: {identifier}") from e
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):
@@ -239,10 +243,7 @@ def get(identifier: Union[str, dict, Metric, Callable]) -> Metric:
             "Only the built-in metrics run in kerasette's compiled engine; a custom Python metric "
             f"cannot. Expected one of {_valid_names()}. Received: metric={identifier!r}"
         )
-    raise ValueError(
-        f"Could not interpret metric identifier. Expected one of {_valid_names()}. "
-        f"Received: metric={identifier!r}"
-    )
+    raise ValueError(f"Could not interpret metric identifier: {identifier}")
 
 
 def _accuracy_class(loss: Any, y_true_shape: tuple, y_pred_shape: tuple) -> type:
@@ -253,7 +254,10 @@ def _accuracy_class(loss: Any, y_true_shape: tuple, y_pred_shape: tuple) -> type
             loss = None
     y_t_last = y_true_shape[-1] if len(y_true_shape) else None
     y_p_last = y_pred_shape[-1] if len(y_pred_shape) else None
-    if y_p_last == 1 or isinstance(loss, losses_module.BinaryCrossentropy):
+    # Keras 3 looks at the shapes only: a multi-label output trained with a binary cross-entropy
+    # gets the categorical accuracy (Keras 2 took the binary one). The loss only stands in for
+    # the targets' shape when that is not known yet.
+    if y_p_last == 1:
         return BinaryAccuracy
     is_sparse = (
         len(y_true_shape) == len(y_pred_shape) - 1
@@ -271,8 +275,8 @@ def resolve(
 ) -> MetricSpec:
     """Resolves one entry of `compile(metrics=[...])` for one model output.
 
-    `"accuracy"`/`"acc"` becomes the binary accuracy when the output's last dim is 1 or the loss is
-    a `BinaryCrossentropy`, the sparse categorical accuracy when the targets are integer labels
+    `"accuracy"`/`"acc"` becomes, as in Keras 3, the binary accuracy when the output's last dim is
+    1, the sparse categorical accuracy when the targets are integer labels
     (rank one less than the output, a last dim of 1 against more classes, or a
     `SparseCategoricalCrossentropy` loss), else the categorical accuracy.
 

@@ -263,8 +263,8 @@ class Model(Trainer, Layer):
             value = np.asarray(value)
             if value.shape != var.shape:
                 raise ValueError(
-                    f"Weight shape mismatch for `{var.path}`: expected {var.shape}, received "
-                    f"{value.shape}."
+                    f"Layer {self.name} weight shape {var.shape} is not compatible with provided "
+                    f"weight shape {value.shape}."
                 )
         for var, value in zip(variables, weights):
             var.assign(value)

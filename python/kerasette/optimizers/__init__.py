@@ -14,7 +14,8 @@ from kerasette.optimizers import schedules
 from kerasette.optimizers.adam_family import Adam, Adamax, AdamW, Lion, Nadam
 from kerasette.optimizers.base import Optimizer
 from kerasette.optimizers.sgd_family import SGD, Adadelta, Adagrad, Ftrl, RMSprop
-from kerasette.saving.serialization import deserialize_keras_object, serialize_keras_object
+from kerasette.saving.serialization import (
+    UnknownObjectError, deserialize_keras_object, serialize_keras_object)
 
 # Keras 3 looks optimizer names up lowercased, so "SGD", "sgd" and "Adam" all resolve.
 ALL_OBJECTS_DICT: dict[str, type] = {
@@ -76,17 +77,17 @@ def get(identifier: Union[str, dict, Optimizer]) -> Optimizer:
         'rmsprop'
     """
     if isinstance(identifier, (str, dict)):
-        obj = deserialize(identifier)
+        try:
+            obj = deserialize(identifier)
+        except UnknownObjectError as e:
+            raise ValueError(f"Could not interpret optimizer identifier: {identifier}") from e
     elif isinstance(identifier, type) and issubclass(identifier, Optimizer):
         obj = identifier()
     else:
         obj = identifier
     if isinstance(obj, Optimizer):
         return obj
-    raise ValueError(
-        f"Could not interpret optimizer identifier. Expected one of {sorted(ALL_OBJECTS_DICT)}, "
-        f"a config dict or an `Optimizer`. Received: optimizer={identifier!r}"
-    )
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier}")
 
 
 __all__ = [

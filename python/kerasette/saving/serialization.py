@@ -46,6 +46,11 @@ def serialize_keras_object(obj: Any) -> Any:
     }
 
 
+class UnknownObjectError(ValueError):
+    """A name no table (nor `custom_objects`) knows. The `get` functions turn it into Keras's
+    short "Could not interpret <kind> identifier: <name>", this message kept as the cause."""
+
+
 def _strip_custom_prefix(name: str) -> str:
     return name[len(_CUSTOM_PREFIX) :] if name.startswith(_CUSTOM_PREFIX) else name
 
@@ -68,7 +73,7 @@ def _lookup(
     if name in module_objects:
         return module_objects[name]
     valid = sorted(set(module_objects) | set(custom_objects or {}))
-    raise ValueError(
+    raise UnknownObjectError(
         f"Unknown {printable_module_name}: '{name}'. Please ensure you are using a "
         "`keras.utils.custom_object_scope` and that this object is included in the scope, "
         "or pass it in `custom_objects`. "

@@ -18,9 +18,18 @@ from kerasette.utils.py_dataset import PyDataset, Sequence
 from kerasette.utils.sequence_utils import pad_sequences
 
 __all__ = [
-    "Progbar", "PyDataset", "Sequence", "normalize", "pad_sequences", "plot_history", "plot_model",
-    "set_random_seed", "to_categorical",
+    "Progbar", "PyDataset", "Sequence", "clear_session", "normalize", "pad_sequences",
+    "plot_history", "plot_model", "set_random_seed", "to_categorical",
 ]
+
+
+# Keras 3 exports it under `keras.utils` too. The import waits for the call, which keeps this
+# package free of the compiled engine at import time.
+def clear_session(free_memory: bool = True) -> None:
+    """`kerasette.backend.clear_session`: automatic layer and model names start over."""
+    from kerasette.backend import clear_session as _clear_session
+
+    _clear_session(free_memory)
 
 
 def set_random_seed(seed: int) -> None:
