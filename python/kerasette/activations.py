@@ -13,6 +13,8 @@ from typing import Callable, Union
 
 import numpy as np
 
+from kerasette.saving.serialization import could_not_interpret
+
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
@@ -340,11 +342,7 @@ def _canonical_name(identifier: Union[str, Callable, None]) -> str:
     if isinstance(identifier, str):
         name = _ALIASES.get(identifier, identifier)
         if name not in _FUNCTIONS:
-            # Keras's words; the names it would take stay in the traceback, as the cause.
-            raise ValueError(
-                f"Could not interpret activation function identifier: {identifier}"
-            ) from ValueError(f"Unknown activation: '{identifier}'. Expected one of "
-                              f"{_valid_names()}.")
+            raise could_not_interpret("activation function", identifier, _valid_names())
         return name
     if callable(identifier):
         name = _NAME_OF_FUNCTION.get(id(identifier))

@@ -15,7 +15,8 @@ import numpy as np
 
 from kerasette import _engine, _random
 from kerasette.saving.serialization import (
-    UnknownObjectError, deserialize_keras_object, serialize_keras_object)
+    UnknownObjectError, could_not_interpret, deserialize_keras_object,
+    serialize_keras_object)
 
 # Keras divides the truncated-normal stddev by the stddev of a unit normal truncated to [-2, 2], so
 # that the values drawn have the variance asked for.
@@ -598,7 +599,7 @@ def get(identifier: Union[str, dict, Initializer, Callable, None]) -> Initialize
         try:
             return deserialize(identifier)
         except UnknownObjectError as e:
-            raise ValueError(f"Could not interpret initializer identifier: {identifier}") from e
+            raise could_not_interpret("initializer", identifier, e.valid) from e
     if isinstance(identifier, type) and issubclass(identifier, Initializer):
         return identifier()
     if callable(identifier):

@@ -13,7 +13,8 @@ from typing import Any, Union
 import numpy as np
 
 from kerasette.saving.serialization import (
-    UnknownObjectError, deserialize_keras_object, serialize_keras_object)
+    UnknownObjectError, could_not_interpret, deserialize_keras_object,
+    serialize_keras_object)
 
 
 def _validate_factor(value: Any, name: str) -> float:
@@ -172,7 +173,7 @@ def get(identifier: Union[str, dict, Regularizer, None]) -> Regularizer | None:
         try:
             obj = deserialize(identifier)
         except UnknownObjectError as e:
-            raise ValueError(f"Could not interpret regularizer identifier: {identifier}") from e
+            raise could_not_interpret("regularizer", identifier, e.valid) from e
     elif isinstance(identifier, type) and issubclass(identifier, Regularizer):
         obj = identifier()
     else:

@@ -50,7 +50,8 @@ from kerasette.losses.regression_losses import (
     mean_squared_logarithmic_error,
 )  # fmt: skip
 from kerasette.saving.serialization import (
-    UnknownObjectError, deserialize_keras_object, serialize_keras_object)
+    UnknownObjectError, could_not_interpret, deserialize_keras_object,
+    serialize_keras_object)
 
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -144,7 +145,7 @@ def get(identifier: Union[str, dict, Loss, Callable, None]) -> Loss | None:
         try:
             return deserialize(identifier)
         except UnknownObjectError as e:
-            raise ValueError(f"Could not interpret loss identifier: {identifier}") from e
+            raise could_not_interpret("loss", identifier, e.valid) from e
     if isinstance(identifier, Loss):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Loss):

@@ -66,7 +66,8 @@ from kerasette.metrics.regression_metrics import (
     mean_squared_logarithmic_error,
 )  # fmt: skip
 from kerasette.saving.serialization import (
-    UnknownObjectError, deserialize_keras_object, serialize_keras_object)
+    UnknownObjectError, could_not_interpret, deserialize_keras_object,
+    serialize_keras_object)
 
 mse = mean_squared_error
 mae = mean_absolute_error
@@ -230,7 +231,7 @@ def get(identifier: Union[str, dict, Metric, Callable]) -> Metric:
         try:
             return deserialize(identifier)
         except UnknownObjectError as e:
-            raise ValueError(f"Could not interpret metric identifier: {identifier}") from e
+            raise could_not_interpret("metric", identifier, e.valid) from e
     if isinstance(identifier, Metric):
         return identifier
     if isinstance(identifier, type) and issubclass(identifier, Metric):

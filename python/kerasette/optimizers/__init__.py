@@ -15,7 +15,8 @@ from kerasette.optimizers.adam_family import Adam, Adamax, AdamW, Lion, Nadam
 from kerasette.optimizers.base import Optimizer
 from kerasette.optimizers.sgd_family import SGD, Adadelta, Adagrad, Ftrl, RMSprop
 from kerasette.saving.serialization import (
-    UnknownObjectError, deserialize_keras_object, serialize_keras_object)
+    UnknownObjectError, could_not_interpret, deserialize_keras_object,
+    serialize_keras_object)
 
 # Keras 3 looks optimizer names up lowercased, so "SGD", "sgd" and "Adam" all resolve.
 ALL_OBJECTS_DICT: dict[str, type] = {
@@ -80,7 +81,7 @@ def get(identifier: Union[str, dict, Optimizer]) -> Optimizer:
         try:
             obj = deserialize(identifier)
         except UnknownObjectError as e:
-            raise ValueError(f"Could not interpret optimizer identifier: {identifier}") from e
+            raise could_not_interpret("optimizer", identifier, e.valid) from e
     elif isinstance(identifier, type) and issubclass(identifier, Optimizer):
         obj = identifier()
     else:

@@ -47,8 +47,19 @@ def serialize_keras_object(obj: Any) -> Any:
 
 
 class UnknownObjectError(ValueError):
-    """A name no table (nor `custom_objects`) knows. The `get` functions turn it into Keras's
-    short "Could not interpret <kind> identifier: <name>", this message kept as the cause."""
+    """A name no table (nor `custom_objects`) knows; `valid` lists the names that were. The `get`
+    functions turn it into `could_not_interpret`'s message, this one kept as the cause."""
+
+    def __init__(self, message: str, valid: list):
+        super().__init__(message)
+        self.valid = valid
+
+
+def could_not_interpret(kind: str, identifier: Any, valid: list) -> ValueError:
+    """Keras's "Could not interpret <kind> identifier: <name>", followed by the names that would
+    have been understood."""
+    return ValueError(f"Could not interpret {kind} identifier: {identifier}. "
+                      f"Valid names are: {valid}")
 
 
 def _strip_custom_prefix(name: str) -> str:
@@ -77,7 +88,8 @@ def _lookup(
         f"Unknown {printable_module_name}: '{name}'. Please ensure you are using a "
         "`keras.utils.custom_object_scope` and that this object is included in the scope, "
         "or pass it in `custom_objects`. "
-        f"Valid names are: {valid}"
+        f"Valid names are: {valid}",
+        valid,
     )
 
 
