@@ -77,7 +77,8 @@ def _ce64(pred, y):
 
 
 def _sparse_ce64(pred, y):
-    p = np.clip(pred.astype(np.float64), 1e-7, 1 - 1e-7)
+    p = np.clip(pred.astype(np.float64), 1e-7, 1 - 1e-7)  # integer labels: clip, then normalize
+    p = p / p.sum(-1, keepdims=True)
     return float(np.mean(-np.log(p[np.arange(len(y)), y.astype(int).ravel()])))
 
 
@@ -117,8 +118,9 @@ def _huber64(p, y, delta=1.0):
     # A cross-entropy on an output that is not a fused softmax: the clipped, normalized form.
     ("categorical_crossentropy", _ce64, "sigmoid", "onehot"),
     ("binary_crossentropy", _bce64, "hard_sigmoid", "binary"),
+    ("sparse_categorical_crossentropy", _sparse_ce64, "sigmoid", "sparse"),
 ], ids=["cce", "sparse_cce", "bce", "cce_logits", "bce_logits", "mae", "huber", "cce_unfused",
-        "bce_unfused"])
+        "bce_unfused", "sparse_cce_unfused"])
 def test_loss_gradients(loss, loss64, activation, target, rng):
     keras.utils.set_random_seed(5)
     n, c = 8, 4

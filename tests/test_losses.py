@@ -276,6 +276,40 @@ def test_sparse_reference_rejects_labels_outside_the_classes(labels, shown):
         loss(np.array(labels), np.full((2, 3), 1 / 3))
 
 
+# Outputs that are not probabilities (a linear layer without from_logits=True, a common slip):
+# for integer labels Keras clips each value to [1e-7, 1 - 1e-7] and then normalizes, where for
+# one-hot labels it normalizes first. Values and gradients (of the summed loss) from Keras 3.15.1.
+SPARSE_P = np.array([[2.0, -1.0, 0.5], [0.2, 0.3, 0.1], [0.0, 1.0, 0.0], [-0.5, 0.2, 0.9],
+                     [1e-9, 0.5, 0.5]], "float32")
+SPARSE_Y = np.array([0, 1, 2, 2, 0])
+SPARSE_KERAS3 = [0.4054652750492096, 0.6931471824645996, 16.11809539794922, 0.2006707787513733,
+                 16.11809539794922]
+SPARSE_KERAS3_GRAD = [[0.0, 0.0, 0.666666567325592],
+                      [1.6666665077209473, -1.6666666269302368, 1.6666665077209473],
+                      [0.0, 0.0, 0.0], [0.0, 0.9090907573699951, -0.2020202875137329],
+                      [0.0, 0.9999998807907104, 0.9999998807907104]]
+
+
+def test_sparse_crossentropy_clips_before_normalizing():
+    np.testing.assert_allclose(keras.losses.sparse_categorical_crossentropy(SPARSE_Y, SPARSE_P),
+                               SPARSE_KERAS3, rtol=1e-6)
+    np.testing.assert_allclose(keras.metrics.SparseCategoricalCrossentropy()(SPARSE_Y, SPARSE_P),
+                               np.mean(SPARSE_KERAS3), rtol=1e-6)
+    # The engine, on a model whose output is its input (an identity kernel, no bias).
+    model = keras.Sequential([keras.Input((3,)), layers.Dense(3, use_bias=False)])
+    model.set_weights([np.eye(3, dtype="float32")])
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="sparse_categorical_crossentropy",
+                  metrics=["sparse_categorical_crossentropy"])
+    logs = model.evaluate(SPARSE_P, SPARSE_Y.astype("float32"), verbose=0, return_dict=True)
+    np.testing.assert_allclose(logs["loss"], np.mean(SPARSE_KERAS3), rtol=1e-6)
+    np.testing.assert_allclose(logs["sparse_categorical_crossentropy"], np.mean(SPARSE_KERAS3),
+                               rtol=1e-6)
+    model.train_on_batch(SPARSE_P, SPARSE_Y.astype("float32"))
+    kernel_grad = model.trainable_weights[0]._layer._core.get_grad(0)
+    expected = SPARSE_P.T.astype(np.float64) @ np.array(SPARSE_KERAS3_GRAD) / len(SPARSE_Y)
+    np.testing.assert_allclose(kernel_grad, expected, rtol=1e-5, atol=1e-7)
+
+
 def test_non_finite_loss_weights_are_refused():
     # A NaN weight trained to a NaN loss; a string failed in float() with no argument named.
     model = keras.Sequential([keras.Input((2,)), layers.Dense(1)])

@@ -251,6 +251,28 @@ class CategoricalCrossentropy : public Loss {
           g[j] = scale * static_cast<float>(std::exp(p[j] - lse) * ysum - target_at(t, j, c));
       return loss;
     }
+    if (sparse_) {
+      // Keras's rule for integer labels: clip each value to [eps, 1 - eps] first, then normalize,
+      // loss = -sum_k y_k log(c_k / S) with S = sum_k c_k (its TensorFlow backend feeds log(c)
+      // to a softmax). A value outside the clip range passes no gradient.
+      double s = 0.0;
+      for (int64_t j = 0; j < c; ++j) s += clampf(p[j], kEpsilon, 1.0f - kEpsilon);
+      const double log_s = std::log(s);
+      double ysum = 0.0;
+      for (int64_t j = 0; j < c; ++j) {
+        const float y = target_at(t, j, c);
+        ysum += y;
+        if (y != 0.0f) loss -= y * (std::log(clampf(p[j], kEpsilon, 1.0f - kEpsilon)) - log_s);
+      }
+      if (g)
+        for (int64_t j = 0; j < c; ++j) {
+          const float cj = clampf(p[j], kEpsilon, 1.0f - kEpsilon);
+          g[j] = p[j] == cj ? scale * static_cast<float>(ysum / s - target_at(t, j, c) / cj)
+                            : 0.0f;
+        }
+      return loss;
+    }
+    // One-hot targets, Keras's rule: normalize by the row's sum first, then clip.
     double s = 0.0;
     for (int64_t j = 0; j < c; ++j) s += p[j];
     const float inv_s = static_cast<float>(1.0 / s);

@@ -191,7 +191,26 @@ __global__ void cce_kernel(const float* __restrict__ pred, const float* __restri
         for (int64_t j = lane; j < c; j += 32)
           g[j] = scale * static_cast<float>(exp(p[j] - lse) * ysum -
                                             cce_target(t, j, c, sparse, smoothing));
-    } else {
+    } else if (sparse) {  // clip, then normalize (see CategoricalCrossentropy::row)
+      double s = 0.0;
+      for (int64_t j = lane; j < c; j += 32) s += clampf(p[j], kEpsilon, 1.0f - kEpsilon);
+      s = warp_sum(s);
+      const double log_s = log(s);
+      double ysum = 0.0;
+      for (int64_t j = lane; j < c; j += 32) {
+        const float y = cce_target(t, j, c, sparse, smoothing);
+        ysum += y;
+        if (y != 0.0f) loss -= y * (logf(clampf(p[j], kEpsilon, 1.0f - kEpsilon)) - log_s);
+      }
+      ysum = warp_sum(ysum);
+      if (g)
+        for (int64_t j = lane; j < c; j += 32) {
+          const float cj = clampf(p[j], kEpsilon, 1.0f - kEpsilon);
+          g[j] = p[j] == cj ? scale * static_cast<float>(ysum / s -
+                                                         cce_target(t, j, c, sparse, smoothing) / cj)
+                            : 0.0f;
+        }
+    } else {  // one-hot targets: normalize, then clip
       double s = 0.0;
       for (int64_t j = lane; j < c; j += 32) s += p[j];
       s = warp_sum(s);

@@ -82,7 +82,8 @@ def sparse_categorical_crossentropy(
 
     Args:
         y_true: Class indices, shape `(N,)` or `(N, 1)`.
-        y_pred: Probabilities (normalized by their sum first) or logits, shape `(N, C)`.
+        y_pred: Probabilities (clipped to `[1e-7, 1 - 1e-7]`, then normalized by their sum, as
+            Keras does for integer labels) or logits, shape `(N, C)`.
         from_logits: Whether `y_pred` holds logits.
         axis: The class axis (only -1 is supported).
 
@@ -111,9 +112,9 @@ def sparse_categorical_crossentropy(
     labels = labels.astype(np.int64)
     if from_logits:
         log_prob = _log_softmax(y_pred)
-    else:
-        p = y_pred / np.sum(y_pred, axis=-1, keepdims=True)
-        log_prob = np.log(np.clip(p, _EPSILON, 1.0 - _EPSILON))
+    else:  # Keras's order for integer labels: clip, then normalize
+        p = np.clip(y_pred, _EPSILON, 1.0 - _EPSILON)
+        log_prob = np.log(p) - np.log(np.sum(p, axis=-1, keepdims=True))
     return -np.take_along_axis(log_prob, labels[..., None], axis=-1)[..., 0]
 
 
