@@ -1,5 +1,10 @@
 """Same seed and data: bit-identical weights whatever the thread count (MLP and convnet)."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -78,3 +83,26 @@ def test_optimizer_updates_bit_identical_on_1_and_2_threads(optimizer, rng):
             keras.config.set_num_threads(previous)
 
     _assert_same(train(1), train(2))
+
+
+def test_matmul_complete_when_openmp_starts_fewer_threads_than_asked():
+    # OMP_THREAD_LIMIT (like OMP_DYNAMIC on a busy machine) gives a team fewer threads than its
+    # num_threads clause asks for. The GEMM's thread grid still has to cover all of C, with the
+    # bits of a single thread. Only a fresh process reads the variable.
+    code = (
+        "import numpy as np, kerasette as keras\n"
+        "rng = np.random.default_rng(0)\n"
+        "a = rng.normal(size=(256, 300)).astype('float32')\n"
+        "b = rng.normal(size=(300, 512)).astype('float32')\n"
+        "keras.config.set_num_threads(1)\n"
+        "one = keras.ops.matmul(a, b)\n"
+        "np.testing.assert_allclose(one, a.astype('float64') @ b, rtol=1e-4, atol=1e-3)\n"
+        "for threads in (2, 3, 4):\n"
+        "    keras.config.set_num_threads(threads)\n"
+        "    np.testing.assert_array_equal(keras.ops.matmul(a, b), one)\n"
+    )
+    package_root = str(Path(keras.__file__).resolve().parents[1])
+    env = dict(os.environ, OMP_THREAD_LIMIT="1",
+               PYTHONPATH=os.pathsep.join([package_root, os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

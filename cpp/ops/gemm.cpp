@@ -327,17 +327,22 @@ void run_packed(const CpuKernels& kt, const Problem& pr, int64_t M, int64_t N) {
   std::exception_ptr error;  // a packing buffer that cannot be allocated must not terminate
 #pragma omp parallel num_threads(used)
   {
-    const int t = omp_get_thread_num();
-    const int ti = t / grid.tn, tj = t % grid.tn;
-    const int64_t m0 = std::min(M, row_panels * ti / grid.tm * kt.mr);
-    const int64_t m1 = std::min(M, row_panels * (ti + 1) / grid.tm * kt.mr);
-    const int64_t n0 = std::min(N, col_panels * tj / grid.tn * kt.nr);
-    const int64_t n1 = std::min(N, col_panels * (tj + 1) / grid.tn * kt.nr);
-    try {
-      if (m0 < m1 && n0 < n1) gemm_block(kt, pr, m0, m1, n0, n1);
-    } catch (...) {
+    // OpenMP may start fewer threads than asked (OMP_DYNAMIC, OMP_THREAD_LIMIT, a nested team):
+    // thread t then also takes rectangles t + team, t + 2 team, ..., so every rectangle is still
+    // computed (the same bits: no C element depends on the grid or on the thread that runs it).
+    const int team = omp_get_num_threads();
+    for (int r = omp_get_thread_num(); r < used; r += team) {
+      const int ti = r / grid.tn, tj = r % grid.tn;
+      const int64_t m0 = std::min(M, row_panels * ti / grid.tm * kt.mr);
+      const int64_t m1 = std::min(M, row_panels * (ti + 1) / grid.tm * kt.mr);
+      const int64_t n0 = std::min(N, col_panels * tj / grid.tn * kt.nr);
+      const int64_t n1 = std::min(N, col_panels * (tj + 1) / grid.tn * kt.nr);
+      try {
+        if (m0 < m1 && n0 < n1) gemm_block(kt, pr, m0, m1, n0, n1);
+      } catch (...) {
 #pragma omp critical(kerasette_gemm_error)
-      if (!error) error = std::current_exception();
+        if (!error) error = std::current_exception();
+      }
     }
   }
   if (error) std::rethrow_exception(error);
