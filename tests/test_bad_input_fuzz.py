@@ -1,0 +1,15 @@
+"""Cases a randomized structural fuzzer found: each once crashed, or raised an unclear error."""
+
+import numpy as np
+import pytest
+
+import kerasette as keras
+from kerasette import layers
+
+
+def test_permute_of_a_per_sample_scalar_passes_it_through():
+    # Used to segfault: the stride loop ran from rank - 1 down with an unsigned rank of 0.
+    inp = keras.Input(shape=())
+    model = keras.Model(inp, layers.Permute(())(inp))
+    x = np.arange(5, dtype="float32")
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)
