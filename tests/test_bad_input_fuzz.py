@@ -13,3 +13,13 @@ def test_permute_of_a_per_sample_scalar_passes_it_through():
     model = keras.Model(inp, layers.Permute(())(inp))
     x = np.arange(5, dtype="float32")
     np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+
+
+def test_model_with_an_undefined_input_size_raises_when_run():
+    inp = keras.Input(shape=(1, None))
+    model = keras.Model(inp, inp)
+    x = np.zeros((2, 1, 3), "float32")
+    for run in (lambda: model.predict(x, verbose=0), lambda: model(x),
+                lambda: model.predict_on_batch(x)):
+        with pytest.raises(ValueError, match=r"fully defined input shapes.*\(None, 1, None\)"):
+            run()
