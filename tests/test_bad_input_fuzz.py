@@ -23,3 +23,11 @@ def test_model_with_an_undefined_input_size_raises_when_run():
                 lambda: model.predict_on_batch(x)):
         with pytest.raises(ValueError, match=r"fully defined input shapes.*\(None, 1, None\)"):
             run()
+
+
+def test_sparse_categorical_crossentropy_needs_a_class_axis():
+    inp = keras.Input(shape=())
+    model = keras.Model(inp, layers.ReLU()(inp))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"class axis.*output of shape \(None,\)"):
+        model.train_on_batch(np.zeros(2, "float32"), np.zeros(2))
