@@ -31,3 +31,14 @@ def test_sparse_categorical_crossentropy_needs_a_class_axis():
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     with pytest.raises(ValueError, match=r"class axis.*output of shape \(None,\)"):
         model.train_on_batch(np.zeros(2, "float32"), np.zeros(2))
+
+
+def test_one_target_array_for_a_two_output_model():
+    inp = keras.Input(shape=(3,))
+    model = keras.Model(inp, [layers.Dense(2)(inp), layers.Dense(1)(inp)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.zeros((2, 3), "float32"), np.zeros((2, 1), "float32")
+    for run in (lambda: model.fit(x, y, verbose=0), lambda: model.evaluate(x, y, verbose=0),
+                lambda: model.train_on_batch(x, y)):
+        with pytest.raises(ValueError, match="expects 2 target arrays, but received 1"):
+            run()
