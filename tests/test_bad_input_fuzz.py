@@ -42,3 +42,8 @@ def test_one_target_array_for_a_two_output_model():
                 lambda: model.train_on_batch(x, y)):
         with pytest.raises(ValueError, match="expects 2 target arrays, but received 1"):
             run()
+
+
+def test_engine_shape_messages_show_the_batch_axis_as_none():
+    with pytest.raises(ValueError, match=r"\(None, 2\) and \(None, 3\)"):
+        layers.Add()([keras.Input(shape=(2,)), keras.Input(shape=(3,))])
