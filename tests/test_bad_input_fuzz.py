@@ -47,3 +47,15 @@ def test_one_target_array_for_a_two_output_model():
 def test_engine_shape_messages_show_the_batch_axis_as_none():
     with pytest.raises(ValueError, match=r"\(None, 2\) and \(None, 3\)"):
         layers.Add()([keras.Input(shape=(2,)), keras.Input(shape=(3,))])
+
+
+def test_sequential_add_that_fails_to_build_leaves_no_stale_output_shape():
+    # The rejected layer stays in the model (as in Keras); the model is then unbuilt, and its
+    # outputs must not keep describing the model as it was before the add.
+    model = keras.Sequential([keras.Input(shape=(4,))])
+    model.add(layers.Dense(3))
+    assert model.output_shape == (None, 3)
+    with pytest.raises(ValueError, match="Axis 2 is out of bounds"):
+        model.add(layers.LayerNormalization(axis=2))
+    assert not model.built
+    assert model.outputs == [] and model.output is None
