@@ -21,7 +21,9 @@ int64_t shape_numel(const Shape& s) {
 
 std::string shape_str(const Shape& s) {
   std::string out = "(";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  // A negative size is the batch placeholder (-1) that messages put in front: Python's None.
+  for (size_t i = 0; i < s.size(); ++i)
+    out += (i ? ", " : "") + (s[i] < 0 ? std::string("None") : std::to_string(s[i]));
   return out + (s.size() == 1 ? ",)" : ")");
 }
 

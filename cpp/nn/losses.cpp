@@ -156,6 +156,8 @@ class CategoricalCrossentropy : public Loss {
 
   void check_target(const Shape& p, const Shape& t) const override {
     if (sparse_) {
+      KS_CHECK(!p.empty(), "sparse_categorical_crossentropy expects an output with a class axis "
+               "(the last axis). Received: an output of shape ", shape_str(prepend_batch(p)));
       Shape expect(p.begin(), p.end() - 1);
       Shape t_squeezed = t;
       if (!t_squeezed.empty() && t_squeezed.back() == 1 && t_squeezed.size() == p.size())

@@ -21,7 +21,7 @@ void permute_sample(const float* src, float* dst, const Shape& in, const std::ve
                     bool inverse) {
   const size_t r = in.size();
   Shape in_strides(r, 1);
-  for (size_t k = r - 1; k > 0; --k) in_strides[k - 1] = in_strides[k] * in[k];
+  for (size_t k = r; k > 1; --k) in_strides[k - 2] = in_strides[k - 1] * in[k - 1];  // r may be 0
   // Walk the destination in order; `stride[k]` is the source step for destination axis k.
   Shape out(r), stride(r);
   for (size_t k = 0; k < r; ++k) {

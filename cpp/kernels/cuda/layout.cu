@@ -110,7 +110,7 @@ void permute(const float* src, float* dst, int64_t batch, const int64_t* in_shap
   for (int k = 0; k < rank; ++k) per *= in_shape[k];
   if (batch * per <= 0) return;
   int64_t in_stride[kMaxPermuteRank];
-  in_stride[rank - 1] = 1;
+  if (rank > 0) in_stride[rank - 1] = 1;  // rank 0: a per-sample scalar, copied as is
   for (int k = rank - 1; k > 0; --k) in_stride[k - 1] = in_stride[k] * in_shape[k];
   Axes ax{};
   for (int k = 0; k < rank; ++k) {

@@ -53,6 +53,8 @@ def to_list(x, names: list[str], what: str) -> list:
     if isinstance(x, (list, tuple)) and len(names) == 1 and len(x) == 1 and not np.isscalar(x[0]) \
             and np.ndim(x[0]) > 0 and isinstance(x[0], np.ndarray):
         return [x[0]]
+    if len(names) > 1:
+        raise ValueError(f"The model expects {len(names)} {what} arrays, but received 1.")
     return [x]
 
 

@@ -169,6 +169,12 @@ class Model(Trainer, Layer):
                 "Call `build(input_shape)`, start it with `kerasette.Input(shape)`, or pass "
                 "`input_shape=` to its first layer."
             )
+        for t in self._inputs:
+            if any(d is None for d in t.shape[1:]):
+                raise ValueError(
+                    f"The model '{self.name}' needs fully defined input shapes (besides the "
+                    f"batch axis) to run. Received: input shape={tuple(t.shape)}"
+                )
         g = _engine.Graph()
         ids = {}
         for t in self._inputs:

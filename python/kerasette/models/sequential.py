@@ -76,8 +76,7 @@ class Sequential(Model):
                 "Only instances of `kerasette.layers.Layer` can be added to a Sequential model. "
                 f"Received: {layer!r} (of type {type(layer).__name__})"
             )
-        self.built = False
-        self._invalidate_graph()
+        self._unbuild()
         if rebuild:
             self._maybe_build()
 
@@ -85,10 +84,17 @@ class Sequential(Model):
         if not self._layers:
             raise IndexError("There are no layers in the model.")
         layer = self._layers.pop()
-        self.built = False
-        self._invalidate_graph()
+        self._unbuild()
         self._maybe_build()
         return layer
+
+    def _unbuild(self) -> None:
+        # Forget the previous layers' graph too: if the rebuild fails (a layer rejects the
+        # shape), `outputs` and `output_shape` must not go on describing the old model.
+        self.built = False
+        self._invalidate_graph()
+        self._inputs, self._outputs, self._nodes = [], [], []
+        self._nested_inputs = self._nested_outputs = None
 
     def _maybe_build(self) -> None:
         shape = None

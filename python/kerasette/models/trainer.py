@@ -525,6 +525,7 @@ class Trainer:
         return self._pack_outputs(outs)
 
     def _allocate_outputs(self, n: int) -> list:
+        self._graph()  # raises first if the model cannot run (an input shape with None)
         return [np.empty((n,) + tuple(t.shape[1:]), dtype=np.float32) for t in self._outputs]
 
     # ---- single batches ----

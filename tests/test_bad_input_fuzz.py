@@ -1,0 +1,61 @@
+"""Cases a randomized structural fuzzer found: each once crashed, or raised an unclear error."""
+
+import numpy as np
+import pytest
+
+import kerasette as keras
+from kerasette import layers
+
+
+def test_permute_of_a_per_sample_scalar_passes_it_through():
+    # Used to segfault: the stride loop ran from rank - 1 down with an unsigned rank of 0.
+    inp = keras.Input(shape=())
+    model = keras.Model(inp, layers.Permute(())(inp))
+    x = np.arange(5, dtype="float32")
+    np.testing.assert_array_equal(model.predict(x, verbose=0), x)
+
+
+def test_model_with_an_undefined_input_size_raises_when_run():
+    inp = keras.Input(shape=(1, None))
+    model = keras.Model(inp, inp)
+    x = np.zeros((2, 1, 3), "float32")
+    for run in (lambda: model.predict(x, verbose=0), lambda: model(x),
+                lambda: model.predict_on_batch(x)):
+        with pytest.raises(ValueError, match=r"fully defined input shapes.*\(None, 1, None\)"):
+            run()
+
+
+def test_sparse_categorical_crossentropy_needs_a_class_axis():
+    inp = keras.Input(shape=())
+    model = keras.Model(inp, layers.ReLU()(inp))
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"class axis.*output of shape \(None,\)"):
+        model.train_on_batch(np.zeros(2, "float32"), np.zeros(2))
+
+
+def test_one_target_array_for_a_two_output_model():
+    inp = keras.Input(shape=(3,))
+    model = keras.Model(inp, [layers.Dense(2)(inp), layers.Dense(1)(inp)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.zeros((2, 3), "float32"), np.zeros((2, 1), "float32")
+    for run in (lambda: model.fit(x, y, verbose=0), lambda: model.evaluate(x, y, verbose=0),
+                lambda: model.train_on_batch(x, y)):
+        with pytest.raises(ValueError, match="expects 2 target arrays, but received 1"):
+            run()
+
+
+def test_engine_shape_messages_show_the_batch_axis_as_none():
+    with pytest.raises(ValueError, match=r"\(None, 2\) and \(None, 3\)"):
+        layers.Add()([keras.Input(shape=(2,)), keras.Input(shape=(3,))])
+
+
+def test_sequential_add_that_fails_to_build_leaves_no_stale_output_shape():
+    # The rejected layer stays in the model (as in Keras); the model is then unbuilt, and its
+    # outputs must not keep describing the model as it was before the add.
+    model = keras.Sequential([keras.Input(shape=(4,))])
+    model.add(layers.Dense(3))
+    assert model.output_shape == (None, 3)
+    with pytest.raises(ValueError, match="Axis 2 is out of bounds"):
+        model.add(layers.LayerNormalization(axis=2))
+    assert not model.built
+    assert model.outputs == [] and model.output is None
