@@ -44,6 +44,24 @@ def test_one_target_array_for_a_two_output_model():
             run()
 
 
+def test_one_target_array_for_the_one_output_with_a_loss():
+    # Keras 3 takes a single array when only one output has a loss (or metrics).
+    inp = keras.Input(shape=(3,))
+    a, b = layers.Dense(2, name="a")(inp), layers.Dense(1, name="b")(inp)
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 2), "float32")
+    for loss, metrics in ((["mse", None], None), ({"a": "mse"}, {"a": ["mae"]})):
+        model = keras.Model(inp, [a, b])
+        model.compile(optimizer="sgd", loss=loss, metrics=metrics)
+        keras.utils.set_random_seed(0)
+        history = model.fit(x, y, epochs=2, verbose=0).history
+        assert history["loss"][1] < history["loss"][0]
+        assert np.isfinite(model.evaluate(x, y, verbose=0)).all()
+    model = keras.Model(inp, [a, b])
+    model.compile(optimizer="sgd", loss=["mse", "mse"])
+    with pytest.raises(ValueError, match="expects 2 target arrays, but received 1"):
+        model.fit(x, y, verbose=0)
+
+
 def test_engine_shape_messages_show_the_batch_axis_as_none():
     with pytest.raises(ValueError, match=r"\(None, 2\) and \(None, 3\)"):
         layers.Add()([keras.Input(shape=(2,)), keras.Input(shape=(3,))])

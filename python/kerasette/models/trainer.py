@@ -256,12 +256,18 @@ class Trainer:
                 "Expected `y` (the targets) to be provided: kerasette models are trained on "
                 "(x, y) pairs. Received: y=None"
             )
-        ys = data_utils.to_list(y, self._data_output_names, "target")
+        # The engine reads an output's targets for its loss and its metrics only.
+        reads = [self._losses[i] is not None or bool(self._metric_ids[i]
+                                                      or self._weighted_metric_ids[i])
+                 for i in range(len(self._outputs))]
+        if len(reads) > 1 and sum(reads) == 1 and not isinstance(y, (list, tuple, dict)):
+            # As Keras 3: one array for the one output that has a loss or metrics.
+            ys = [y if r else None for r in reads]
+        else:
+            ys = data_utils.to_list(y, self._data_output_names, "target")
         out = []
         for i, t in enumerate(ys):
-            # The engine reads an output's targets for its loss and its metrics only.
-            if self._losses[i] is None and not (self._metric_ids[i]
-                                                or self._weighted_metric_ids[i]):
+            if not reads[i]:
                 out.append(None)
                 continue
             a = data_utils.as_float_array(t, "y", check_finite=True)
