@@ -77,3 +77,25 @@ def test_sequential_add_that_fails_to_build_leaves_no_stale_output_shape():
         model.add(layers.LayerNormalization(axis=2))
     assert not model.built
     assert model.outputs == [] and model.output is None
+
+
+@pytest.mark.parametrize("fmt", ["keras", "h5", "json"])
+def test_dict_inputs_and_outputs_survive_a_save_load_round_trip(tmp_path, fmt):
+    # Used to reload with list inputs and outputs: predict returned a list, not the dict.
+    a, b = keras.Input((3,), name="a"), keras.Input((2,), name="b")
+    h = layers.Concatenate()([layers.Dense(4)(a), b])
+    model = keras.Model({"b": b, "a": a}, {"o2": layers.Dense(1, name="o2")(h),
+                                           "o1": layers.Dense(2, name="o1")(h)})
+    x = {"a": np.random.rand(5, 3).astype("float32"), "b": np.random.rand(5, 2).astype("float32")}
+    if fmt == "json":
+        loaded = keras.models.model_from_json(model.to_json())
+        loaded.set_weights(model.get_weights())
+    else:
+        model.save(tmp_path / f"m.{fmt}")
+        loaded = keras.models.load_model(tmp_path / f"m.{fmt}")
+    assert isinstance(loaded.input, dict) and list(loaded.input) == ["b", "a"]
+    want, got = model.predict(x, verbose=0), loaded.predict(x, verbose=0)
+    assert isinstance(got, dict) and list(got) == ["o2", "o1"]
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-6)
+

@@ -509,7 +509,8 @@ def saved_mlp(tmp_path, rng):
         "name": "f", "input_layers": [["i", 0, 0]], "output_layers": [["nowhere", 0, 0]],
         "layers": [{"class_name": "InputLayer", "name": "i", "inbound_nodes": [],
                     "config": {"batch_input_shape": [None, 3], "name": "i"}}]}},
-     r"missing entry \('nowhere', 0, 0\)"),
+     r"The model config.s `output_layers` refers to \['nowhere', 0, 0\], which no layer of the "
+     "config produces"),
     ({"class_name": "Functional", "config": {
         "name": "f", "layers": [5], "input_layers": [], "output_layers": []}},
      "'int' object has no attribute"),

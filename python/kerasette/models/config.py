@@ -29,6 +29,12 @@ def functional_config(model) -> dict:
         layer, idx, tensor_idx = t._keras_history
         return [layer.name, idx, tensor_idx]
 
+    def io_refs(nested, flat: list):
+        # Keras 3 writes a dict of inputs or outputs as a dict of references.
+        if isinstance(nested, dict):
+            return {k: ref(t) for k, t in nested.items()}
+        return [ref(t) for t in flat]
+
     layers = []
     for layer in model.layers:
         inbound = []
@@ -43,8 +49,8 @@ def functional_config(model) -> dict:
         "name": model.name,
         "trainable": model.trainable,
         "layers": layers,
-        "input_layers": [ref(t) for t in model._inputs],
-        "output_layers": [ref(t) for t in model._outputs],
+        "input_layers": io_refs(model._nested_inputs, model._inputs),
+        "output_layers": io_refs(model._nested_outputs, model._outputs),
     }
 
 
@@ -143,10 +149,25 @@ def functional_from_config(config: dict, custom_objects=None):
             f"Could not rebuild the functional graph: layers {[l.name for l, _ in pending]} have "
             "inputs that no layer produces."
         )
-    inputs = [outputs_of[r] for r in _io_refs(config["input_layers"])]
-    outputs = [outputs_of[r] for r in _io_refs(config["output_layers"])]
-    return Model(inputs=inputs if len(inputs) > 1 else inputs[0],
-                 outputs=outputs if len(outputs) > 1 else outputs[0],
+
+    def tensors(key: str):
+        spec = config[key]
+
+        def get(r) -> KerasTensor:
+            r = tuple(r)
+            if r not in outputs_of:
+                raise ValueError(f"The model config's `{key}` refers to {list(r)}, which no "
+                                 "layer of the config produces.")
+            return outputs_of[r]
+
+        if isinstance(spec, dict):  # Keras 3: a dict of inputs or outputs
+            return {k: get(_io_refs(v)[0]) for k, v in spec.items()}
+        found = [get(r) for r in _io_refs(spec)]
+        if not found:
+            raise ValueError(f"The model config's `{key}` is empty.")
+        return found if len(found) > 1 else found[0]
+
+    return Model(inputs=tensors("input_layers"), outputs=tensors("output_layers"),
                  name=config.get("name"))
 
 

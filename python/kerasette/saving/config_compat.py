@@ -115,6 +115,8 @@ def _keras2_refs(config: dict):
         yield from (ref for ref in node if isinstance(ref, list))
     for key in ("input_layers", "output_layers"):
         refs = config.get(key) or []
+        if isinstance(refs, dict):  # a dict of inputs or outputs
+            refs = list(refs.values())
         yield from ([refs] if refs and not isinstance(refs[0], list) else refs)
 
 
