@@ -99,3 +99,16 @@ def test_dict_inputs_and_outputs_survive_a_save_load_round_trip(tmp_path, fmt):
     for k in want:
         np.testing.assert_allclose(got[k], want[k], rtol=1e-6)
 
+
+
+def test_h5_file_with_a_corrupted_weight_name_raises_a_clear_error(tmp_path):
+    # Used to leak a UnicodeEncodeError: h5py reads invalid UTF-8 as lone surrogates.
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3, name="d")])
+    path = tmp_path / "m.h5"
+    model.save(path)
+    raw = bytearray(path.read_bytes())
+    raw[raw.index(b"d/kernel:0")] = 0xFF
+    path.write_bytes(bytes(raw))
+    for load in (lambda: keras.models.load_model(path), lambda: model.load_weights(path)):
+        with pytest.raises(ValueError, match="not valid UTF-8"):
+            load()

@@ -29,9 +29,16 @@ _UTF8 = h5py.string_dtype("utf-8")
 
 # ---- reading ----
 def _to_str(value: Any) -> str:
-    if isinstance(value, (bytes, np.bytes_)):
-        return bytes(value).rstrip(b"\x00").decode("utf-8")
-    return str(value)
+    try:
+        if isinstance(value, (bytes, np.bytes_)):
+            return bytes(value).rstrip(b"\x00").decode("utf-8")
+        text = str(value)
+        text.encode("utf-8")  # h5py keeps undecodable bytes as lone surrogates
+        return text
+    except UnicodeError as e:
+        raise ValueError(
+            f"A string attribute in the file is not valid UTF-8: the file is corrupted ({e})."
+        ) from e
 
 
 def read_str_attr(obj: h5py.HLObject, name: str, default: str | None = None) -> str | None:
