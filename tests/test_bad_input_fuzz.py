@@ -112,3 +112,12 @@ def test_h5_file_with_a_corrupted_weight_name_raises_a_clear_error(tmp_path):
     for load in (lambda: keras.models.load_model(path), lambda: model.load_weights(path)):
         with pytest.raises(ValueError, match="not valid UTF-8"):
             load()
+
+
+def test_class_weight_with_no_samples_fits_nothing_as_without_it():
+    # Used to leak numpy's "cannot reshape array of size 0" from the class-weight lookup.
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3, activation="softmax")])
+    model.compile("adam", "categorical_crossentropy")
+    x, y = np.zeros((0, 4), "float32"), np.zeros((0, 3), "float32")
+    for class_weight in ({0: 1.0}, {}):
+        assert model.fit(x, y, epochs=2, verbose=0, class_weight=class_weight).history == {}

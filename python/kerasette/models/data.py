@@ -138,6 +138,8 @@ def check_class_weight(class_weight) -> dict:
 def class_weights_to_sample_weights(y: np.ndarray, class_weight: dict) -> np.ndarray:
     """Each sample's weight from its label's class; `class_weight` as `check_class_weight` gives
     it (`fit` checks it once, not per batch)."""
+    if y.shape[0] == 0:  # no samples: nothing to weigh (and no labels to reshape)
+        return np.ones(0, dtype=np.float32)
     if y.ndim > 1 and y.shape[-1] > 1:
         labels = np.argmax(y.reshape(y.shape[0], -1, y.shape[-1])[:, 0, :], axis=-1)
     else:
