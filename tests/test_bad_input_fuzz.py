@@ -121,3 +121,24 @@ def test_class_weight_with_no_samples_fits_nothing_as_without_it():
     x, y = np.zeros((0, 4), "float32"), np.zeros((0, 3), "float32")
     for class_weight in ({0: 1.0}, {}):
         assert model.fit(x, y, epochs=2, verbose=0, class_weight=class_weight).history == {}
+
+
+@pytest.mark.parametrize("fmt", ["keras", "h5", "json"])
+def test_model_whose_shared_layer_was_first_called_by_another_model_reloads(tmp_path, fmt):
+    # Used to fail to reload: the config referred to the shared layer's second call ("sh", 1),
+    # but rebuilding the model makes only the one call that is in it.
+    shared = layers.Dense(4, activation="relu", name="sh")
+    first = keras.Input((4,))
+    keras.Model(first, layers.Dense(2, name="h1")(shared(first)))
+    inp = keras.Input((4,))
+    model = keras.Model(inp, layers.Dense(2, name="h2")(shared(inp)))
+    if fmt == "json":
+        loaded = keras.models.model_from_json(model.to_json())
+        loaded.set_weights(model.get_weights())
+    else:
+        model.save(tmp_path / f"m.{fmt}")
+        loaded = keras.models.load_model(tmp_path / f"m.{fmt}", compile=False)
+    x = np.random.rand(3, 4).astype("float32")
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+

@@ -20,13 +20,20 @@ def sequential_config(model) -> dict:
 
 
 def functional_config(model) -> dict:
-    node_index: dict[int, int] = {}  # id(node) -> its index among the layer's calls
+    # A layer's calls are numbered among those in this model, as Keras does: a layer shared with
+    # another model has calls this config leaves out (and reloading makes only the kept ones).
+    in_model = {id(n) for n in model._nodes}
+    node_index: dict[int, int] = {}  # id(node) -> its index among the layer's calls in the model
     for layer in model.layers:
-        for i, node in enumerate(layer._inbound_nodes):
+        kept = [node for node in layer._inbound_nodes if id(node) in in_model]
+        for i, node in enumerate(kept):
             node_index[id(node)] = i
 
     def ref(t: KerasTensor) -> list:
         layer, idx, tensor_idx = t._keras_history
+        nodes = layer._inbound_nodes
+        if 0 <= idx < len(nodes):
+            idx = node_index.get(id(nodes[idx]), idx)
         return [layer.name, idx, tensor_idx]
 
     def io_refs(nested, flat: list):
@@ -39,7 +46,7 @@ def functional_config(model) -> dict:
     for layer in model.layers:
         inbound = []
         for node in layer._inbound_nodes:
-            if id(node) in {id(n) for n in model._nodes}:
+            if id(node) in in_model:
                 inbound.append([ref(t) + [{}] for t in node.inputs])
         entry = layer_config(layer)
         entry["name"] = layer.name
