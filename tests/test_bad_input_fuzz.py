@@ -142,3 +142,29 @@ def test_model_whose_shared_layer_was_first_called_by_another_model_reloads(tmp_
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0),
                                rtol=1e-6)
 
+
+
+def test_rejected_call_on_a_wider_input_leaves_a_built_dense_layer_intact():
+    # Used to corrupt the heap: the failed build stored the new width (9) before checking it,
+    # and the next fit ran the gradient with it.
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(5, activation="relu"),
+                              layers.Dense(3, activation="softmax")])
+    x, y = np.random.rand(8, 4).astype("float32"), np.eye(3)[np.arange(8) % 3]
+    before = model.predict(x, verbose=0)
+    with pytest.raises(ValueError, match="input has 9 features but the layer was built for 5"):
+        model.get_layer(index=1)(keras.Input((9,)))
+    np.testing.assert_allclose(model.predict(x, verbose=0), before, rtol=1e-6)
+    model.compile(optimizer="adadelta", loss="categorical_crossentropy")
+    assert np.isfinite(model.fit(x, y, epochs=3, batch_size=4, verbose=0).history["loss"]).all()
+
+
+def test_rejected_call_leaves_a_concatenate_layer_intact():
+    a, b = keras.Input((3,)), keras.Input((2,))
+    concat = layers.Concatenate()
+    model = keras.Model([a, b], layers.Dense(2)(concat([a, b])))
+    x = [np.random.rand(8, 3).astype("float32"), np.random.rand(8, 2).astype("float32")]
+    before = model.predict(x, verbose=0)
+    with pytest.raises(ValueError, match="matching shapes except for the concatenation axis"):
+        concat([keras.Input((3,)), keras.Input((4, 5))])
+    np.testing.assert_allclose(model.predict(x, verbose=0), before, rtol=1e-6)
+

@@ -17,14 +17,17 @@ class DenseLayer : public Layer {
     if (in.size() != 1 || in[0].empty())
       shape_error("expects one input of rank >= 2 (batch included), got per-sample shape " +
                   (in.empty() ? std::string("none") : shape_str(in[0])));
-    in_features_ = in[0].back();
+    // Checked before anything is stored: a rejected call (a symbolic call on a wider input) must
+    // leave the built layer as it was, or its next forward/backward reads with the wrong width.
+    const int64_t in_features = in[0].back();
     if (params_.empty()) {
-      add_param("kernel", {in_features_, units_});
+      add_param("kernel", {in_features, units_});
       if (use_bias_) add_param("bias", {units_});
-    } else if (params_[0].value.dim(0) != in_features_) {
-      shape_error(str_cat("input has ", in_features_, " features but the layer was built for ",
+    } else if (params_[0].value.dim(0) != in_features) {
+      shape_error(str_cat("input has ", in_features, " features but the layer was built for ",
                           params_[0].value.dim(0)));
     }
+    in_features_ = in_features;
     Shape out = in[0];
     out.back() = units_;
     return out;

@@ -169,21 +169,24 @@ class ConcatenateLayer : public Layer {
     int64_t axis = axis_ < 0 ? axis_ + rank : axis_;
     if (axis < 1 || axis >= rank)
       shape_error(str_cat("axis ", axis_, " is out of range for inputs of rank ", rank));
-    ax_ = axis - 1;
-    sizes_.clear();
+    // Checked before anything is stored: a rejected call must leave the layer as it was.
+    const int64_t ax = axis - 1;
+    std::vector<int64_t> sizes;
     Shape out = in[0];
-    out[ax_] = 0;
+    out[ax] = 0;
     for (const Shape& s : in) {
       bool ok = s.size() == in[0].size();
       for (size_t d = 0; ok && d < s.size(); ++d)
-        ok = static_cast<int64_t>(d) == ax_ || s[d] == in[0][d];
+        ok = static_cast<int64_t>(d) == ax || s[d] == in[0][d];
       if (!ok)
         shape_error("a `Concatenate` layer requires inputs with matching shapes except for the "
                     "concatenation axis. Received: input_shape=" +
                     shape_str(in[0]) + " and " + shape_str(s));
-      out[ax_] += s[ax_];
-      sizes_.push_back(s[ax_]);
+      out[ax] += s[ax];
+      sizes.push_back(s[ax]);
     }
+    ax_ = ax;
+    sizes_ = std::move(sizes);
     inner_ = 1;
     for (size_t d = ax_ + 1; d < out.size(); ++d) inner_ *= out[d];
     return out;
