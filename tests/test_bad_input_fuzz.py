@@ -143,7 +143,6 @@ def test_model_whose_shared_layer_was_first_called_by_another_model_reloads(tmp_
                                rtol=1e-6)
 
 
-
 def test_rejected_call_on_a_wider_input_leaves_a_built_dense_layer_intact():
     # Used to corrupt the heap: the failed build stored the new width (9) before checking it,
     # and the next fit ran the gradient with it.
@@ -168,3 +167,11 @@ def test_rejected_call_leaves_a_concatenate_layer_intact():
         concat([keras.Input((3,)), keras.Input((4, 5))])
     np.testing.assert_allclose(model.predict(x, verbose=0), before, rtol=1e-6)
 
+
+def test_sequential_model_cannot_be_added_to_itself():
+    # Used to leave the model inside itself: setting `trainable` then recursed without end.
+    model = keras.Sequential([keras.Input((4,)), layers.Dense(3)])
+    with pytest.raises(ValueError, match="Cannot add the Sequential model 'sequential.*' to itself"):
+        model.add(model)
+    assert len(model.layers) == 1
+    model.trainable = False

@@ -56,6 +56,8 @@ class Sequential(Model):
                 )
             self._input_layer = layer
         elif isinstance(layer, Layer):
+            if layer is self:
+                raise ValueError(f"Cannot add the Sequential model '{self.name}' to itself.")
             if any(layer is existing for existing in self._layers):
                 raise ValueError(
                     f"Layer '{layer.name}' is already in the model; a Sequential model holds each "
