@@ -175,3 +175,25 @@ def test_sequential_model_cannot_be_added_to_itself():
         model.add(model)
     assert len(model.layers) == 1
     model.trainable = False
+
+
+@pytest.mark.parametrize("make, first, second", [
+    (lambda: layers.Concatenate(), [(3,), (2,)], [(3,), (5,)]),
+    (lambda: layers.Flatten(), [(2, 3)], [(4, 1)]),
+    (lambda: layers.Reshape((-1,)), [(5, 2)], [(4, 3)]),
+    (lambda: layers.Permute((2, 1)), [(5, 2)], [(4, 3)]),
+])  # fmt: skip
+def test_layers_sized_once_refuse_a_second_call_on_other_shapes(make, first, second):
+    # The engine sizes these layers from their first call; a Concatenate called again on other
+    # shapes used to make the first model predict wrong values without an error.
+    layer = make()
+    ins = [keras.Input(s) for s in first]
+    out = layer(ins if len(ins) > 1 else ins[0])
+    again = [keras.Input(s) for s in first]  # the same shapes: a shared layer, as in Keras
+    layer(again if len(again) > 1 else again[0])
+    with pytest.raises(NotImplementedError, match="cannot be called again on"):
+        other = [keras.Input(s) for s in second]
+        layer(other if len(other) > 1 else other[0])
+    model = keras.Model(ins, layers.Flatten()(out))
+    x = [np.ones((2,) + s, "float32") for s in first]
+    assert model.predict(x if len(x) > 1 else x[0], verbose=0).shape[0] == 2

@@ -249,6 +249,7 @@ class Flatten(Layer):
     Input shape: `(batch, ...)`. Output shape: `(batch, product of the other axes)`.
     """
 
+    _engine_fixes_input_shapes = True
     _engine_kind = "reshape"
 
     def __init__(self, data_format=None, **kwargs):
@@ -276,6 +277,7 @@ class Reshape(Layer):
         >>> layer = Reshape((7, 7, 16))
     """
 
+    _engine_fixes_input_shapes = True
     _keras_built_at_init = True
 
     _engine_kind = "reshape"
@@ -311,6 +313,7 @@ class Permute(Layer):
         >>> layer = Permute((2, 1))  # (batch, 10, 64) -> (batch, 64, 10)
     """
 
+    _engine_fixes_input_shapes = True
     _engine_kind = "permute"
 
     def __init__(self, dims, **kwargs):

@@ -195,6 +195,9 @@ class Layer:
     _keras_built_at_init = False
     # Weights Keras keeps in another dtype than float32, by name; the engine stores them as floats.
     _weight_dtypes: dict[str, str] = {}
+    # The engine sizes this layer once, from its first call's input shapes (Flatten, Reshape,
+    # Permute, Concatenate): calling it again on other shapes is refused, not computed wrongly.
+    _engine_fixes_input_shapes = False
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype=None, **kwargs):
         input_shape = kwargs.pop("input_shape", None)

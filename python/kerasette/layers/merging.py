@@ -65,6 +65,7 @@ class Concatenate(Layer):
         >>> merged = Concatenate(axis=-1)([branch_a, branch_b])
     """
 
+    _engine_fixes_input_shapes = True
     _engine_kind = "concatenate"
 
     def __init__(self, axis: int = -1, **kwargs):

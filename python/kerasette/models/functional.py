@@ -32,7 +32,17 @@ def call_layer_symbolically(layer: Layer, inputs, kwargs: dict) -> KerasTensor:
     arg = shapes if len(shapes) > 1 or isinstance(inputs, (list, tuple)) else shapes[0]
     if not layer.built:
         layer.build(arg)
-    out_shape = layer.compute_output_shape(arg)
+    out_shape = layer.compute_output_shape(arg)  # raises first for shapes the layer refuses
+    if layer._engine_fixes_input_shapes and layer._inbound_nodes:
+        first = [tuple(t.shape[1:]) for t in layer._inbound_nodes[0].inputs]
+        now = [tuple(s[1:]) for s in shapes]
+        if now != first:
+            raise NotImplementedError(
+                f"Layer '{layer.name}' ({type(layer).__name__}) was first called on inputs of "
+                f"per-sample shape {first[0] if len(first) == 1 else first} and cannot be called "
+                f"again on {now[0] if len(now) == 1 else now}: kerasette sizes this layer once. "
+                "Use a separate layer for each input shape."
+            )
     node_index = len(layer._inbound_nodes)
     out = KerasTensor(out_shape, name=f"keras_tensor_{id(layer)}_{node_index}",
                       history=(layer, node_index, 0))
