@@ -12,10 +12,6 @@
 
 namespace kerasette {
 
-static const char* padding_name(Padding p) {
-  return p == Padding::Same ? "same" : p == Padding::Causal ? "causal" : "valid";
-}
-
 class ConvLayer : public Layer {
  public:
   ConvLayer(const std::string& name, const Attrs& a)
@@ -48,14 +44,7 @@ class ConvLayer : public Layer {
     const int64_t cin = in[0].back();
     Shape kshape = rank_ == 2 ? Shape{kernel_size_[0], kernel_size_[1], cin / groups_, filters_}
                               : Shape{kernel_size_[0], cin / groups_, filters_};
-    if (params_.empty()) {
-      add_param("kernel", kshape);
-      if (use_bias_) add_param("bias", {filters_});
-    } else if (params_[0].value.shape() != kshape) {
-      shape_error(str_cat("input of shape ", batch_shape_str(in[0]), " needs a kernel of shape ",
-                          shape_str(kshape), " but the layer was built with ",
-                          shape_str(params_[0].value.shape())));
-    }
+    add_or_check_kernel(in[0], kshape, use_bias_, filters_);
     return rank_ == 2 ? Shape{g.h.out, g.w.out, filters_} : Shape{g.w.out, filters_};
   }
 

@@ -55,14 +55,7 @@ class ConvTransposeLayer : public Layer {
     const int64_t cin = in[0].back();
     Shape kshape = rank_ == 2 ? Shape{kernel_size_[0], kernel_size_[1], filters_, cin}
                               : Shape{kernel_size_[0], filters_, cin};
-    if (params_.empty()) {
-      add_param("kernel", kshape);
-      if (use_bias_) add_param("bias", {filters_});
-    } else if (params_[0].value.shape() != kshape) {
-      shape_error(str_cat("input of shape ", batch_shape_str(in[0]), " needs a kernel of shape ",
-                          shape_str(kshape), " but the layer was built with ",
-                          shape_str(params_[0].value.shape())));
-    }
+    add_or_check_kernel(in[0], kshape, use_bias_, filters_);
     return rank_ == 2 ? Shape{g.h.in, g.w.in, filters_} : Shape{g.w.in, filters_};
   }
 
@@ -161,7 +154,7 @@ class ConvTransposeLayer : public Layer {
         shape_error(str_cat("input of shape ", batch_shape_str(s), " gives an output length of ",
                             len, " on spatial axis ", i, ", which a convolution with kernel_size=",
                             tuple_str(kernel_size_), ", strides=", tuple_str(strides_),
-                            " and padding='", padding_ == Padding::Same ? "same" : "valid",
+                            " and padding='", padding_name(padding_),
                             "' does not map back to ", n,
                             ". Use another `output_padding` (an "
                             "even kernel with padding='same' needs output_padding >= 1)"));

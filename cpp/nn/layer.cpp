@@ -4,6 +4,7 @@
 
 #include "core/parallel.h"
 #include "nn/layer_registry.h"
+#include "nn/shape_text.h"
 #include "ops/device_ops.h"
 #include "ops/dispatch.h"
 #ifdef KERASETTE_WITH_CUDA
@@ -37,6 +38,18 @@ Param& Layer::add_param(const std::string& name, const Shape& shape, bool traina
   if (trainable_param) p.grad = Tensor::zeros(shape);
   params_.push_back(std::move(p));
   return params_.back();
+}
+
+void Layer::add_or_check_kernel(const Shape& input, const Shape& kernel, bool use_bias,
+                                int64_t bias_size) {
+  if (params_.empty()) {
+    add_param("kernel", kernel);
+    if (use_bias) add_param("bias", {bias_size});
+  } else if (params_[0].value.shape() != kernel) {
+    shape_error(str_cat("input of shape ", batch_shape_str(input), " needs a kernel of shape ",
+                        shape_str(kernel), " but the layer was built with ",
+                        shape_str(params_[0].value.shape())));
+  }
 }
 
 void Layer::place_params(Device device) {

@@ -72,6 +72,10 @@ class Layer {
 
  protected:
   Param& add_param(const std::string& name, const Shape& shape, bool trainable_param = true);
+  // The first build adds "kernel" (and "bias" of `bias_size` when `use_bias`); a later build
+  // checks that the input of per-sample shape `input` still needs this kernel.
+  void add_or_check_kernel(const Shape& input, const Shape& kernel, bool use_bias,
+                           int64_t bias_size);
   [[noreturn]] void shape_error(const std::string& what) const;
   std::string name_;
   std::vector<Param> params_;

@@ -19,6 +19,10 @@ Padding parse_padding(const std::string& name) {
   fail("Unknown padding '", name, "': expected 'valid', 'same' or 'causal'");
 }
 
+const char* padding_name(Padding p) {
+  return p == Padding::Same ? "same" : p == Padding::Causal ? "causal" : "valid";
+}
+
 WindowAxis window_axis(int64_t in, int64_t k, int64_t stride, int64_t dilation, Padding padding) {
   WindowAxis a;
   a.in = in;

@@ -24,6 +24,7 @@ namespace kerasette {
 
 enum class Padding : int { Valid = 0, Same = 1, Causal = 2 };
 Padding parse_padding(const std::string& name);
+const char* padding_name(Padding p);  // "valid", "same" or "causal"
 
 // One spatial axis of a sliding window: TensorFlow's rule for "same" (out = ceil(n / s), the extra
 // padded row/col goes after), and Keras's "causal" (all padding before). out <= 0 means the input
