@@ -32,15 +32,25 @@ def _fraction(value, name: str) -> float:
 
 
 class _SeededNoise(Layer):
-    """A layer that draws random numbers in training: its `seed` and the engine's."""
+    """A layer that draws random numbers in training, from its `seed` (the engine's: drawn from
+    the global seed when None), with one strength argument in [0, 1] named `_strength`."""
 
     _keras_built_at_init = True
+    _strength = "rate"
 
-    def _set_seed(self, seed) -> None:
+    def _set_noise(self, strength, seed) -> None:
+        setattr(self, self._strength, _fraction(strength, self._strength))
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise ValueError(f"Expected `seed` to be an integer or None. Received: seed={seed}")
         self.seed = seed
         self._engine_seed = int(seed) if seed is not None else _random.next_seed()
+
+    def engine_attrs(self) -> dict:
+        return {self._strength: getattr(self, self._strength), "seed": self._engine_seed}
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), self._strength: getattr(self, self._strength),
+                "seed": self.seed}
 
 
 class GaussianNoise(_SeededNoise):
@@ -57,17 +67,11 @@ class GaussianNoise(_SeededNoise):
     """
 
     _engine_kind = "gaussian_noise"
+    _strength = "stddev"
 
     def __init__(self, stddev: float, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.stddev = _fraction(stddev, "stddev")
-        self._set_seed(seed)
-
-    def engine_attrs(self) -> dict:
-        return {"stddev": self.stddev, "seed": self._engine_seed}
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
+        self._set_noise(stddev, seed)
 
 
 class GaussianDropout(_SeededNoise):
@@ -88,14 +92,7 @@ class GaussianDropout(_SeededNoise):
 
     def __init__(self, rate: float, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.rate = _fraction(rate, "rate")
-        self._set_seed(seed)
-
-    def engine_attrs(self) -> dict:
-        return {"rate": self.rate, "seed": self._engine_seed}
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+        self._set_noise(rate, seed)
 
 
 class _SpatialDropout(_SeededNoise):
@@ -110,8 +107,7 @@ class _SpatialDropout(_SeededNoise):
         # `noise_shape`, always None there: the layer derives it).
         kwargs.pop("noise_shape", None)
         super().__init__(name=name, dtype=dtype, **kwargs)
-        self.rate = _fraction(rate, "rate")
-        self._set_seed(seed)
+        self._set_noise(rate, seed)
 
     def build(self, input_shape) -> None:
         if len(input_shape) != self._rank:
@@ -121,9 +117,6 @@ class _SpatialDropout(_SeededNoise):
                 f"{tuple(input_shape)}"
             )
         super().build(input_shape)
-
-    def engine_attrs(self) -> dict:
-        return {"rate": self.rate, "seed": self._engine_seed}
 
     def get_config(self) -> dict:
         # Keras's spatial dropouts take no `trainable` (their constructors have no **kwargs).
